@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-couche internal header, sectioned by the file that defines each part.
+ */
+#ifndef DM_COUCHE_H
+#define DM_COUCHE_H
+
+#include <linux/atomic.h>
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/dm-io.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/list.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "compat.h"
+#include "format.h"
+
+#define COUCHE_MAX_MEMBERS	18	/* raid6: 16 data + 2 parity */
+#define COUCHE_OP_HASH_BITS	8
+
+/* Feature defaults; the README documents each. */
+#define COUCHE_DEF_MAX_MIGRATIONS	4
+#define COUCHE_DEF_HALFLIFE_S		300
+#define COUCHE_DEF_RESERVE_PCT		2
+#define COUCHE_COMMIT_PERIOD		HZ
+
+struct couche_params {
+	bool discard_passdown;
+	bool read_only;
+	u32 cache_mb;
+	u32 max_migrations;
+	u32 migration_mbps;	/* 0: unthrottled */
+	u32 heat_halflife_s;
+	u32 reserve_pct;
+};
+
+/* Slots of one tier: a bitmap, one bit per extent-sized slot. */
+struct couche_slots {
+	unsigned long *bitmap;
+	u32 nr;
+	u32 used;
+	u32 hint;
+};
+
+struct couche_member {
+	struct dm_dev *dev;
+	bool dead;
+};
+
+struct couche_tier {
+	char name[COUCHE_TIER_NAME_LEN];
+	u32 kind;
+	u32 nr_members;
+	struct couche_member members[COUCHE_MAX_MEMBERS];
+	struct couche_slots slots;
+	u32 reserve;		/* slots new writes leave free */
+};
+
+enum couche_op_kind {
+	COUCHE_OP_PROVISION,	/* zero a fresh slot, then map it */
+	COUCHE_OP_MIGRATE,	/* copy an extent to another tier */
+};
+
+/* An extent with I/O held back while it is provisioned or migrated. */
+struct couche_op {
+	struct hlist_node hash;
+	struct list_head list;
+	struct couche *c;
+	u32 extent;
+	u8 kind;
+	u8 src_tier;
+	u8 dst_tier;
+	bool pin;
+	u32 src_slot;
+	u32 dst_slot;
+	int error;
+	struct bio_list deferred;
+};
+
+/* A queued migration request: extents next..last go to tier. */
+struct couche_mig_req {
+	struct list_head list;
+	u32 next;
+	u32 last;
+	u8 tier;
+	bool pin;
+};
+
+struct couche_stats {
+	u64 mig_done;
+	u64 mig_failed;
+	u64 cache_hits;
+	u64 cache_misses;
+};
+
+struct couche {
+	struct dm_target *ti;
+	struct dm_dev *meta_dev;
+	struct couche_params params;
+
+	sector_t extent_sectors;
+	unsigned int extent_shift;
+	u32 nr_extents;
+	unsigned int nr_tiers;
+	struct couche_tier tiers[COUCHE_MAX_TIERS];
+
+	/* Metadata (metadata.c) */
+	struct couche_geometry geo;	/* as last committed */
+	u64 meta_blocks;
+	u32 map_blocks;
+	bool loaded;
+	bool meta_failed;
+	bool meta_dirty;
+	unsigned long *dirty;		/* map blocks changed since last commit */
+	unsigned long *stale;		/* blocks the inactive copy lacks */
+	unsigned long *work;		/* blocks being committed */
+	void *stage;			/* staging buffer for commits */
+	struct dm_io_client *io_client;
+	struct mutex commit_lock;
+	unsigned long last_commit;
+
+	/* Per extent: map entry and heat, 16 bytes in all. */
+	u32 *map;
+	atomic_t *reads;
+	atomic_t *writes;
+	atomic_t *score;
+
+	spinlock_t lock;		/* map, slots, ops, queues */
+	struct hlist_head op_hash[1 << COUCHE_OP_HASH_BITS];
+	mempool_t op_pool;
+	struct bio_list deferred_bios;
+	struct bio_list flush_bios;
+	struct list_head done_ops;	/* kcopyd finished, to complete */
+
+	/* I/O epochs: the worker waits out I/O mapped before a change. */
+	atomic_t epoch_count[2];
+	unsigned int epoch;
+	wait_queue_head_t epoch_wait;
+
+	/* Migration (migrate.c) */
+	struct list_head mig_queue;
+	u64 mig_queued;
+	u32 mig_running;
+	bool quiescing;
+	u64 mig_tokens_ns;		/* throttle: bytes allowed, as time */
+	s64 mig_tokens;
+	struct couche_stats stats;
+
+	/* Heat (heat.c) */
+	unsigned long last_decay;
+
+	struct dm_kcopyd_client *kcopyd;
+	struct workqueue_struct *wq;
+	struct work_struct worker;
+	struct delayed_work waker;
+	unsigned long event_pending;
+	bool commit_due;
+	bool active;			/* resumed, may commit */
+	wait_queue_head_t mig_wait;
+};
+
+/* Per-bio data */
+struct couche_bio {
+	s8 epoch;	/* -1: not counted */
+	s8 tier;
+	s8 member;
+};
+
+/* Functions defined in alloc.c */
+int couche_slots_init(struct couche_slots *s, u32 nr);
+void couche_slots_exit(struct couche_slots *s);
+int couche_slot_alloc(struct couche_slots *s, u32 *slot);
+int couche_slot_claim(struct couche_slots *s, u32 slot);
+void couche_slot_free(struct couche_slots *s, u32 slot);
+int couche_pick_tier(const struct couche_slots *const *slots,
+		     const u32 *reserve, unsigned int nr_tiers);
+
+/* Functions defined in heat.c */
+#define COUCHE_HEAT_UNIT	256u
+#define COUCHE_HEAT_MAX		0xff000000u
+#define COUCHE_DECAY_STEPS	8	/* decay steps per half-life */
+u32 couche_heat_decay(u32 score, unsigned int steps);
+unsigned long couche_decay_period(u32 halflife_s);
+void couche_heat_tick(struct couche *c);
+
+static inline void couche_heat_count(struct couche *c, u32 extent, bool write)
+{
+	atomic_inc(write ? &c->writes[extent] : &c->reads[extent]);
+	if (atomic_read(&c->score[extent]) < COUCHE_HEAT_MAX)
+		atomic_add(COUCHE_HEAT_UNIT, &c->score[extent]);
+}
+
+/* Functions defined in args.c */
+int couche_parse_range(const char *s, u32 nr_extents, u32 *first, u32 *last);
+int couche_parse_features(struct dm_arg_set *as, struct couche_params *p,
+			  char **error);
+int couche_parse_tier_name(struct couche *c, const char *s);
+int couche_set_param(struct couche_params *p, const char *name,
+		     const char *value, char **error);
+
+/* Functions defined in metadata.c */
+int couche_meta_open(struct couche *c, char **error);
+void couche_meta_close(struct couche *c);
+int couche_meta_reload_if_changed(struct couche *c);
+int couche_commit(struct couche *c);
+void couche_mark_dirty(struct couche *c, u32 extent);
+
+/* Functions defined in io.c */
+int couche_map(struct dm_target *ti, struct bio *bio);
+int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error);
+void couche_process_deferred(struct couche *c);
+void couche_complete_ops(struct couche *c);
+void couche_epoch_drain(struct couche *c);
+void couche_submit_mapped(struct couche *c, struct bio *bio);
+struct couche_op *couche_op_find(struct couche *c, u32 extent);
+struct couche_op *couche_op_alloc(struct couche *c, u32 extent, u8 kind);
+void couche_op_insert(struct couche *c, struct couche_op *op);
+void couche_op_remove(struct couche *c, struct couche_op *op);
+void couche_op_done(int read_err, unsigned long write_err, void *context);
+void couche_release_bios(struct couche *c, struct bio_list *bios);
+
+/* Functions defined in migrate.c */
+int couche_queue_migration(struct couche *c, u32 first, u32 last,
+			   unsigned int tier, bool pin);
+void couche_start_migrations(struct couche *c);
+void couche_finish_migrations(struct couche *c, struct list_head *ops);
+void couche_cancel_migrations(struct couche *c);
+
+/* Functions defined in target.c */
+void couche_wake(struct couche *c);
+
+static inline sector_t couche_slot_sector(struct couche *c, u32 slot)
+{
+	return COUCHE_DATA_OFFSET + ((sector_t)slot << c->extent_shift);
+}
+
+#endif /* DM_COUCHE_H */

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-couche I/O path.
+ *
+ * map() remaps I/O to a mapped, idle extent directly.  Everything else is
+ * deferred to the worker: writes to extents never written (the extent gets
+ * a zeroed slot first, so the parts not written read as zeros), writes to
+ * extents being migrated, and flushes or FUA writes while the map has
+ * changes not yet committed.
+ *
+ * I/O epochs let the worker wait out every bio that may have looked at a
+ * map entry before it changed (couche_epoch_drain()): a slot is freed, or
+ * a copy started, only once no I/O from before the change is in flight.
+ */
+#include <linux/blkdev.h>
+#include <linux/hash.h>
+
+#include "couche.h"
+
+#define DM_MSG_PREFIX "couche"
+
+static void epoch_enter(struct couche *c, struct couche_bio *pb)
+{
+	unsigned int e;
+
+	for (;;) {
+		e = READ_ONCE(c->epoch);
+		atomic_inc(&c->epoch_count[e]);
+		/* Pairs with the barriers in couche_epoch_drain(). */
+		smp_mb__after_atomic();
+		if (likely(READ_ONCE(c->epoch) == e))
+			break;
+		if (atomic_dec_and_test(&c->epoch_count[e]))
+			wake_up(&c->epoch_wait);
+	}
+	pb->epoch = e;
+}
+
+static void epoch_exit(struct couche *c, struct couche_bio *pb)
+{
+	if (pb->epoch < 0)
+		return;
+	if (atomic_dec_and_test(&c->epoch_count[pb->epoch]))
+		wake_up(&c->epoch_wait);
+	pb->epoch = -1;
+}
+
+/* Worker only: returns once all I/O mapped before the call has completed. */
+void couche_epoch_drain(struct couche *c)
+{
+	unsigned int old = c->epoch;
+
+	smp_mb();
+	WRITE_ONCE(c->epoch, !old);
+	smp_mb();
+	wait_event(c->epoch_wait, !atomic_read(&c->epoch_count[old]));
+}
+
+static void defer_bio(struct couche *c, struct bio *bio, struct bio_list *list)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	bio_list_add(list, bio);
+	spin_unlock_irqrestore(&c->lock, flags);
+	queue_work(c->wq, &c->worker);
+}
+
+static void remap(struct couche *c, struct bio *bio, struct couche_bio *pb,
+		  u32 e, sector_t offset)
+{
+	unsigned int t = ce_tier(e);
+
+	bio_set_dev(bio, c->tiers[t].members[0].dev->bdev);
+	bio->bi_iter.bi_sector = couche_slot_sector(c, ce_slot(e)) +
+		(offset & (c->extent_sectors - 1));
+	pb->tier = t;
+	pb->member = 0;
+}
+
+/* Empty flushes come once per member (num_flush_bios), numbered. */
+static void remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb)
+{
+	unsigned int nr = dm_bio_get_target_bio_nr(bio);
+	unsigned int t;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		if (nr < c->tiers[t].nr_members)
+			break;
+		nr -= c->tiers[t].nr_members;
+	}
+	if (WARN_ON_ONCE(t >= c->nr_tiers))
+		t = nr = 0;
+	bio_set_dev(bio, c->tiers[t].members[nr].dev->bdev);
+	pb->tier = t;
+	pb->member = nr;
+}
+
+static bool is_empty_flush(struct bio *bio)
+{
+	return (bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio);
+}
+
+int couche_map(struct dm_target *ti, struct bio *bio)
+{
+	struct couche *c = ti->private;
+	struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	bool write = op_is_write(bio_op(bio));
+	sector_t offset;
+	u32 extent, e;
+
+	pb->epoch = -1;
+	pb->tier = -1;
+	pb->member = -1;
+
+	if (is_empty_flush(bio)) {
+		if (READ_ONCE(c->meta_dirty)) {
+			defer_bio(c, bio, &c->flush_bios);
+			return DM_MAPIO_SUBMITTED;
+		}
+		remap_flush(c, bio, pb);
+		return DM_MAPIO_REMAPPED;
+	}
+	if (write && (c->params.read_only || READ_ONCE(c->meta_failed)))
+		return DM_MAPIO_KILL;
+
+	offset = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	extent = offset >> c->extent_shift;
+	if (bio_op(bio) == REQ_OP_DISCARD) {
+		sector_t left = c->extent_sectors - (offset & (c->extent_sectors - 1));
+
+		if (bio_sectors(bio) > left)
+			dm_accept_partial_bio(bio, left);
+	} else {
+		couche_heat_count(c, extent, write);
+	}
+
+	if ((bio->bi_opf & REQ_FUA) && READ_ONCE(c->meta_dirty)) {
+		defer_bio(c, bio, &c->flush_bios);
+		return DM_MAPIO_SUBMITTED;
+	}
+
+	epoch_enter(c, pb);
+	e = READ_ONCE(c->map[extent]);
+	if ((e & CE_MAPPED) && !(write && (e & CE_BUSY))) {
+		remap(c, bio, pb, e, offset);
+		return DM_MAPIO_REMAPPED;
+	}
+	epoch_exit(c, pb);
+
+	if (!(e & CE_MAPPED) && (!write || bio_op(bio) == REQ_OP_DISCARD)) {
+		/* Never written: reads as zeros, nothing to discard. */
+		if (!write)
+			zero_fill_bio(bio);
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	defer_bio(c, bio, &c->deferred_bios);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static bool is_device_error(blk_status_t s)
+{
+	return s != BLK_STS_OK && s != BLK_STS_AGAIN && s != BLK_STS_NOSPC &&
+		s != BLK_STS_NOTSUPP && s != BLK_STS_RESOURCE;
+}
+
+int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct couche *c = ti->private;
+	struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	epoch_exit(c, pb);
+	if (*error && pb->tier >= 0 && is_device_error(*error)) {
+		struct couche_member *m = &c->tiers[pb->tier].members[pb->member];
+
+		if (!xchg(&m->dead, true)) {
+			DMERR_LIMIT("I/O error on %s (tier %s): marked dead",
+				    m->dev->name, c->tiers[pb->tier].name);
+			/* dm_table_event() sleeps: raise it from the worker. */
+			set_bit(0, &c->event_pending);
+			queue_work(c->wq, &c->worker);
+		}
+	}
+	return DM_ENDIO_DONE;
+}
+
+struct couche_op *couche_op_find(struct couche *c, u32 extent)
+{
+	struct couche_op *op;
+
+	hlist_for_each_entry(op, &c->op_hash[hash_32(extent, COUCHE_OP_HASH_BITS)], hash)
+		if (op->extent == extent)
+			return op;
+	return NULL;
+}
+
+void couche_op_insert(struct couche *c, struct couche_op *op)
+{
+	hlist_add_head(&op->hash, &c->op_hash[hash_32(op->extent, COUCHE_OP_HASH_BITS)]);
+	c->map[op->extent] |= CE_BUSY;
+}
+
+void couche_op_remove(struct couche *c, struct couche_op *op)
+{
+	hlist_del(&op->hash);
+	c->map[op->extent] &= ~CE_BUSY;
+}
+
+struct couche_op *couche_op_alloc(struct couche *c, u32 extent, u8 kind)
+{
+	struct couche_op *op = mempool_alloc(&c->op_pool, GFP_NOIO);
+
+	memset(op, 0, sizeof(*op));
+	op->c = c;
+	op->extent = extent;
+	op->kind = kind;
+	INIT_LIST_HEAD(&op->list);
+	bio_list_init(&op->deferred);
+	return op;
+}
+
+/* kcopyd callback: hand the op back to the worker. */
+void couche_op_done(int read_err, unsigned long write_err, void *context)
+{
+	struct couche_op *op = context;
+	struct couche *c = op->c;
+	unsigned long flags;
+
+	op->error = (read_err || write_err) ? -EIO : 0;
+	spin_lock_irqsave(&c->lock, flags);
+	list_add_tail(&op->list, &c->done_ops);
+	spin_unlock_irqrestore(&c->lock, flags);
+	queue_work(c->wq, &c->worker);
+}
+
+/* Worker: submit a bio whose extent is mapped and not busy for it. */
+static void submit_mapped(struct couche *c, struct bio *bio, u32 e)
+{
+	struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	epoch_enter(c, pb);
+	remap(c, bio, pb, e, dm_target_offset(c->ti, bio->bi_iter.bi_sector));
+	submit_bio_noacct(bio);
+}
+
+static void start_provision(struct couche *c, struct bio *bio, u32 extent)
+{
+	struct couche_op *op = couche_op_alloc(c, extent, COUCHE_OP_PROVISION);
+	const struct couche_slots *slots[COUCHE_MAX_TIERS];
+	u32 reserve[COUCHE_MAX_TIERS];
+	struct dm_io_region where;
+	unsigned int t;
+	int tier, r;
+	u32 e;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		slots[t] = &c->tiers[t].slots;
+		reserve[t] = c->tiers[t].reserve;
+	}
+	spin_lock_irq(&c->lock);
+	e = c->map[extent];
+	if (e & CE_PINNED) {
+		tier = ce_tier(e);
+		r = couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot);
+	} else {
+		tier = couche_pick_tier(slots, reserve, c->nr_tiers);
+		r = tier < 0 ? tier :
+			couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot);
+	}
+	if (r) {
+		spin_unlock_irq(&c->lock);
+		mempool_free(op, &c->op_pool);
+		DMERR_LIMIT("no free extent for a write to extent %u", extent);
+		bio->bi_status = BLK_STS_NOSPC;
+		bio_endio(bio);
+		return;
+	}
+	op->dst_tier = tier;
+	couche_op_insert(c, op);
+	bio_list_add(&op->deferred, bio);
+	spin_unlock_irq(&c->lock);
+
+	where.bdev = c->tiers[tier].members[0].dev->bdev;
+	where.sector = couche_slot_sector(c, op->dst_slot);
+	where.count = c->extent_sectors;
+	dm_kcopyd_zero(c->kcopyd, 1, &where, 0, couche_op_done, op);
+}
+
+/* Worker: route one bio by the current state of its extent. */
+static void process_bio(struct couche *c, struct bio *bio, bool committed)
+{
+	u32 extent = dm_target_offset(c->ti, bio->bi_iter.bi_sector) >> c->extent_shift;
+	bool write = op_is_write(bio_op(bio));
+	struct couche_op *op;
+	u32 e;
+
+	if (!committed && (bio->bi_opf & REQ_FUA) && READ_ONCE(c->meta_dirty)) {
+		defer_bio(c, bio, &c->flush_bios);
+		return;
+	}
+	spin_lock_irq(&c->lock);
+	e = c->map[extent];
+	if ((e & CE_BUSY) && (write || !(e & CE_MAPPED))) {
+		op = couche_op_find(c, extent);
+		if (!WARN_ON_ONCE(!op)) {
+			bio_list_add(&op->deferred, bio);
+			spin_unlock_irq(&c->lock);
+			return;
+		}
+	}
+	spin_unlock_irq(&c->lock);
+
+	if (e & CE_MAPPED) {
+		submit_mapped(c, bio, e);
+	} else if (!write || bio_op(bio) == REQ_OP_DISCARD) {
+		if (!write)
+			zero_fill_bio(bio);
+		bio_endio(bio);
+	} else {
+		start_provision(c, bio, extent);
+	}
+}
+
+void couche_release_bios(struct couche *c, struct bio_list *bios)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(bios)))
+		process_bio(c, bio, false);
+}
+
+static void fail_bios(struct bio_list *bios, blk_status_t status)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(bios))) {
+		bio->bi_status = status;
+		bio_endio(bio);
+	}
+}
+
+void couche_process_deferred(struct couche *c)
+{
+	struct bio_list bios, flushes;
+	struct bio *bio;
+	int r;
+
+	spin_lock_irq(&c->lock);
+	bios = c->deferred_bios;
+	bio_list_init(&c->deferred_bios);
+	flushes = c->flush_bios;
+	bio_list_init(&c->flush_bios);
+	spin_unlock_irq(&c->lock);
+
+	couche_release_bios(c, &bios);
+	if (bio_list_empty(&flushes))
+		return;
+
+	r = couche_commit(c);
+	if (r) {
+		fail_bios(&flushes, BLK_STS_IOERR);
+		return;
+	}
+	while ((bio = bio_list_pop(&flushes))) {
+		if (is_empty_flush(bio)) {
+			remap_flush(c, bio, dm_per_bio_data(bio, sizeof(struct couche_bio)));
+			submit_bio_noacct(bio);
+		} else {
+			process_bio(c, bio, true);
+		}
+	}
+}
+
+static void finish_provision(struct couche *c, struct couche_op *op)
+{
+	struct bio_list bios;
+	u32 e;
+
+	spin_lock_irq(&c->lock);
+	couche_op_remove(c, op);
+	e = c->map[op->extent];
+	if (!op->error) {
+		c->map[op->extent] = ce_make(op->dst_tier, op->dst_slot) |
+			(e & CE_PINNED);
+		couche_mark_dirty(c, op->extent);
+	} else {
+		couche_slot_free(&c->tiers[op->dst_tier].slots, op->dst_slot);
+	}
+	bios = op->deferred;
+	spin_unlock_irq(&c->lock);
+
+	if (op->error) {
+		DMERR_LIMIT("cannot zero a new extent on tier %s",
+			    c->tiers[op->dst_tier].name);
+		fail_bios(&bios, BLK_STS_IOERR);
+	} else {
+		couche_release_bios(c, &bios);
+	}
+	mempool_free(op, &c->op_pool);
+}
+
+/* Worker: ops whose kcopyd job ended. */
+void couche_complete_ops(struct couche *c)
+{
+	struct couche_op *op, *tmp;
+	LIST_HEAD(done);
+	LIST_HEAD(migrations);
+
+	spin_lock_irq(&c->lock);
+	list_splice_init(&c->done_ops, &done);
+	spin_unlock_irq(&c->lock);
+
+	list_for_each_entry_safe(op, tmp, &done, list) {
+		list_del_init(&op->list);
+		if (op->kind == COUCHE_OP_PROVISION)
+			finish_provision(c, op);
+		else
+			list_add_tail(&op->list, &migrations);
+	}
+	if (!list_empty(&migrations))
+		couche_finish_migrations(c, &migrations);
+}

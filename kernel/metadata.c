@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-couche metadata: format, validation against the table, load, commit.
+ * The layout and the commit protocol are described in format.h.
+ */
+#include <linux/bitmap.h>
+#include <linux/blkdev.h>
+#include <linux/slab.h>
+#include <linux/uuid.h>
+#include <linux/vmalloc.h>
+
+#include "couche.h"
+
+#define DM_MSG_PREFIX "couche"
+#define STAGE_BLOCKS 64
+
+static int meta_io(struct couche *c, struct block_device *bdev, blk_opf_t opf,
+		   sector_t sector, unsigned int nr_blocks, void *buf)
+{
+	struct dm_io_region where = {
+		.bdev = bdev,
+		.sector = sector,
+		.count = (sector_t)nr_blocks * COUCHE_BLOCK_SECTORS,
+	};
+	struct dm_io_request req = {
+		.bi_opf = opf,
+		.client = c->io_client,
+	};
+	unsigned long error_bits = 0;
+
+	if (is_vmalloc_addr(buf)) {
+		req.mem.type = DM_IO_VMA;
+		req.mem.ptr.vma = buf;
+	} else {
+		req.mem.type = DM_IO_KMEM;
+		req.mem.ptr.addr = buf;
+	}
+	return dm_io(&req, 1, &where, &error_bits, IOPRIO_DEFAULT);
+}
+
+static int meta_read(struct couche *c, u64 block, unsigned int nr, void *buf)
+{
+	return meta_io(c, c->meta_dev->bdev, REQ_OP_READ,
+		       block * COUCHE_BLOCK_SECTORS, nr, buf);
+}
+
+static int meta_write(struct couche *c, u64 block, unsigned int nr, void *buf,
+		      blk_opf_t flags)
+{
+	return meta_io(c, c->meta_dev->bdev, REQ_OP_WRITE | REQ_SYNC | flags,
+		       block * COUCHE_BLOCK_SECTORS, nr, buf);
+}
+
+/* Reads both superblock slots; returns the newest valid one in @g. */
+static int read_superblock(struct couche *c, struct couche_geometry *g,
+			   bool *blank, char **error)
+{
+	struct couche_geometry slot[2];
+	const char *why[2] = { NULL, NULL };
+	int ok[2], r, i;
+	bool zero = true;
+	u8 *buf;
+
+	buf = kmalloc(2 * COUCHE_BLOCK_SIZE, GFP_KERNEL);
+	if (!buf) {
+		*error = "Cannot allocate superblock buffer";
+		return -ENOMEM;
+	}
+	r = meta_read(c, 0, 2, buf);
+	if (r) {
+		*error = "Cannot read the metadata device";
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		ok[i] = !couche_sb_decode(buf + i * COUCHE_BLOCK_SIZE, &slot[i],
+					  &why[i]);
+		zero &= couche_block_is_zero(buf + i * COUCHE_BLOCK_SIZE);
+	}
+	*blank = false;
+	if (ok[0] && ok[1]) {
+		*g = slot[slot[1].generation > slot[0].generation];
+	} else if (ok[0] || ok[1]) {
+		*g = slot[ok[1]];
+	} else if (zero) {
+		*blank = true;
+	} else {
+		DMERR("metadata superblock: %s; %s", why[0], why[1]);
+		*error = "Metadata device holds no valid couche superblock; zero it to format a new volume";
+		r = -EILSEQ;
+	}
+out:
+	kfree(buf);
+	return r;
+}
+
+/* A blank device is formatted only if its first MiB is all zeros. */
+static int check_blank(struct couche *c, char **error)
+{
+	unsigned int nr = min_t(u64, c->meta_blocks, STAGE_BLOCKS * 4);
+	unsigned int b, i, n;
+	int r;
+
+	for (b = 0; b < nr; b += n) {
+		n = min_t(unsigned int, nr - b, STAGE_BLOCKS);
+		r = meta_read(c, b, n, c->stage);
+		if (r) {
+			*error = "Cannot read the metadata device";
+			return r;
+		}
+		for (i = 0; i < n; i++)
+			if (!couche_block_is_zero((u8 *)c->stage + i * COUCHE_BLOCK_SIZE)) {
+				*error = "Metadata device is neither zeroed nor a couche metadata device";
+				return -EILSEQ;
+			}
+	}
+	return 0;
+}
+
+static void fill_geometry(struct couche *c, struct couche_geometry *g)
+{
+	unsigned int t;
+
+	g->extent_sectors = c->extent_sectors;
+	g->nr_extents = c->nr_extents;
+	g->meta_blocks = c->meta_blocks;
+	g->nr_tiers = c->nr_tiers;
+	for (t = 0; t < c->nr_tiers; t++) {
+		strscpy(g->tiers[t].name, c->tiers[t].name, COUCHE_TIER_NAME_LEN);
+		g->tiers[t].kind = c->tiers[t].kind;
+		g->tiers[t].nr_members = c->tiers[t].nr_members;
+		g->tiers[t].nr_slots = c->tiers[t].slots.nr;
+	}
+}
+
+/* Checks a formatted volume's geometry against the table. */
+static int check_geometry(struct couche *c, const struct couche_geometry *g,
+			  char **error)
+{
+	unsigned int t;
+
+	if (g->extent_sectors != c->extent_sectors) {
+		DMERR("metadata was formatted with extent_sectors %llu",
+		      g->extent_sectors);
+		*error = "Extent size differs from the one in the metadata";
+		return -EINVAL;
+	}
+	if (g->nr_tiers != c->nr_tiers) {
+		DMERR("metadata was formatted with %u tiers", g->nr_tiers);
+		*error = "Number of tiers differs from the metadata";
+		return -EINVAL;
+	}
+	if (c->nr_extents < g->nr_extents) {
+		DMERR("metadata holds %llu extents, table asks for %u",
+		      g->nr_extents, c->nr_extents);
+		*error = "Volume is shorter than in the metadata; shrinking is not supported";
+		return -EINVAL;
+	}
+	if (couche_map_blocks(c->nr_extents) > g->map_copy_blocks) {
+		*error = "Metadata device was formatted too small for this volume length";
+		return -ENOSPC;
+	}
+	for (t = 0; t < c->nr_tiers; t++) {
+		const struct couche_tier *tier = &c->tiers[t];
+
+		if (strcmp(g->tiers[t].name, tier->name) ||
+		    g->tiers[t].kind != tier->kind ||
+		    g->tiers[t].nr_members != tier->nr_members) {
+			DMERR("tier %u is '%s' with %u member(s) in the metadata",
+			      t, g->tiers[t].name, g->tiers[t].nr_members);
+			*error = "Tier differs from the metadata (name, kind or members)";
+			return -EINVAL;
+		}
+		if (tier->slots.nr < g->tiers[t].nr_slots) {
+			DMERR("tier '%s' had %llu extents, its device now holds %u",
+			      tier->name, g->tiers[t].nr_slots, tier->slots.nr);
+			*error = "Tier device is smaller than when the volume was formatted";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Each member's first block names its volume, tier and slot.  With
+ * @blank, members must carry no identity yet; otherwise they must carry
+ * this volume's, in this position.
+ */
+static int check_members(struct couche *c, const u8 *uuid, bool blank,
+			 char **error)
+{
+	struct couche_disk_member m;
+	unsigned int t, i;
+	void *buf = c->stage;
+	int r;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		for (i = 0; i < c->tiers[t].nr_members; i++) {
+			struct dm_dev *dev = c->tiers[t].members[i].dev;
+
+			r = meta_io(c, dev->bdev, REQ_OP_READ, 0, 1, buf);
+			if (r) {
+				DMERR("cannot read identity of %s", dev->name);
+				*error = "Cannot read a member's identity header";
+				return r;
+			}
+			r = couche_member_decode(buf, &m);
+			if (blank) {
+				if (!r) {
+					DMERR("%s belongs to volume %pUb", dev->name, m.uuid);
+					*error = "Member device already belongs to a couche volume; wipe its first MiB to reuse it";
+					return -EBUSY;
+				}
+				continue;
+			}
+			if (r) {
+				DMERR("%s carries no couche identity", dev->name);
+				*error = "Member device is not part of this volume (no identity header)";
+				return -EINVAL;
+			}
+			if (memcmp(m.uuid, uuid, 16)) {
+				DMERR("%s belongs to volume %pUb, not %pUb",
+				      dev->name, m.uuid, uuid);
+				*error = "Member device belongs to another couche volume";
+				return -EINVAL;
+			}
+			if (le32_to_cpu(m.tier) != t || le32_to_cpu(m.slot) != i) {
+				DMERR("%s is member %u of tier %u, named as member %u of tier %u",
+				      dev->name, le32_to_cpu(m.slot),
+				      le32_to_cpu(m.tier), i, t);
+				*error = "Member devices are given in the wrong order";
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static int format(struct couche *c, char **error)
+{
+	struct couche_geometry *g = &c->geo;
+	unsigned int t, i;
+	u32 b, n, k;
+	int r;
+
+	if (c->params.read_only) {
+		*error = "Metadata device is blank and the table is read_only: cannot format";
+		return -EROFS;
+	}
+	r = check_members(c, NULL, true, error);
+	if (r)
+		return r;
+
+	memset(g, 0, sizeof(*g));
+	generate_random_uuid(g->uuid);
+	fill_geometry(c, g);
+	g->map_copy_blocks = (c->meta_blocks - COUCHE_SB_BLOCKS) / 2;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		for (i = 0; i < c->tiers[t].nr_members; i++) {
+			couche_member_encode(c->stage, g->uuid, t, i, c->tiers[t].kind,
+					     c->tiers[t].nr_members, c->extent_sectors);
+			r = meta_io(c, c->tiers[t].members[i].dev->bdev,
+				    REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 0, 1, c->stage);
+			if (r) {
+				*error = "Cannot write a member's identity header";
+				return r;
+			}
+		}
+	}
+	/* Map copy 0 as empty blocks; copy 1 is written by the first commit. */
+	for (b = 0; b < c->map_blocks; b += n) {
+		n = min_t(u32, c->map_blocks - b, STAGE_BLOCKS);
+		for (k = 0; k < n; k++)
+			couche_map_block_encode((u8 *)c->stage + k * COUCHE_BLOCK_SIZE,
+						b + k, NULL, 0);
+		r = meta_write(c, couche_map_copy_start(g->map_copy_blocks, 0) + b,
+			       n, c->stage, 0);
+		if (r)
+			goto fail;
+	}
+	couche_sb_encode(c->stage, g);
+	r = meta_write(c, 0, 1, c->stage, REQ_PREFLUSH | REQ_FUA);
+	if (r)
+		goto fail;
+	DMINFO("formatted volume %pUb: %u extents of %llu sectors, %u tiers",
+	       g->uuid, c->nr_extents, (u64)c->extent_sectors, c->nr_tiers);
+	return 0;
+fail:
+	*error = "Cannot write the metadata device";
+	return r;
+}
+
+static void reset_slots(struct couche *c)
+{
+	unsigned int t;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		struct couche_slots *s = &c->tiers[t].slots;
+
+		bitmap_zero(s->bitmap, s->nr);
+		s->used = 0;
+		s->hint = 0;
+	}
+}
+
+/* Reads the map copy @g names into c->map and claims every slot it uses. */
+static int load_map(struct couche *c, const struct couche_geometry *g,
+		    char **error)
+{
+	u64 start = couche_map_copy_start(g->map_copy_blocks, g->generation & 1);
+	u32 old_blocks = couche_map_blocks(g->nr_extents);
+	const char *why;
+	u32 b, n, k, i;
+	int r;
+
+	reset_slots(c);
+	memset(c->map, 0, sizeof(u32) * c->nr_extents);
+	for (b = 0; b < old_blocks; b += n) {
+		n = min_t(u32, old_blocks - b, STAGE_BLOCKS);
+		r = meta_read(c, start + b, n, c->stage);
+		if (r) {
+			*error = "Cannot read the metadata map";
+			return r;
+		}
+		for (k = 0; k < n; k++) {
+			u64 first = (u64)(b + k) * COUCHE_ENTRIES_PER_BLOCK;
+			unsigned int nr = min_t(u64, COUCHE_ENTRIES_PER_BLOCK,
+						g->nr_extents - first);
+
+			r = couche_map_block_decode((u8 *)c->stage + k * COUCHE_BLOCK_SIZE,
+						    b + k, c->map + first, nr, &why);
+			if (r) {
+				DMERR("map block %u of copy %llu: %s", b + k,
+				      g->generation & 1, why);
+				*error = "Metadata map is corrupt";
+				return r;
+			}
+		}
+	}
+	for (i = 0; i < c->nr_extents; i++) {
+		u32 e = c->map[i];
+		unsigned int t = ce_tier(e);
+
+		if (!e)
+			continue;
+		if (t >= c->nr_tiers) {
+			DMERR("extent %u names tier %u", i, t);
+			*error = "Metadata map is corrupt";
+			return -EILSEQ;
+		}
+		if (!(e & CE_MAPPED))
+			continue;
+		r = couche_slot_claim(&c->tiers[t].slots, ce_slot(e));
+		if (r) {
+			DMERR("extent %u: slot %u of tier %u is %s", i, ce_slot(e), t,
+			      r == -EEXIST ? "used twice" : "out of range");
+			*error = "Metadata map is corrupt";
+			return -EILSEQ;
+		}
+	}
+	return 0;
+}
+
+int couche_meta_open(struct couche *c, char **error)
+{
+	struct couche_geometry g;
+	bool blank;
+	u32 need;
+	int r;
+
+	c->io_client = dm_io_client_create();
+	if (IS_ERR(c->io_client)) {
+		r = PTR_ERR(c->io_client);
+		c->io_client = NULL;
+		*error = "Cannot create dm-io client";
+		return r;
+	}
+	c->stage = vmalloc(STAGE_BLOCKS * COUCHE_BLOCK_SIZE);
+	c->map_blocks = couche_map_blocks(c->nr_extents);
+	c->dirty = bitmap_zalloc(c->map_blocks, GFP_KERNEL);
+	c->stale = bitmap_zalloc(c->map_blocks, GFP_KERNEL);
+	c->work = bitmap_zalloc(c->map_blocks, GFP_KERNEL);
+	if (!c->stage || !c->dirty || !c->stale || !c->work) {
+		*error = "Cannot allocate metadata buffers";
+		return -ENOMEM;
+	}
+	c->meta_blocks = bdev_nr_sectors(c->meta_dev->bdev) / COUCHE_BLOCK_SECTORS;
+	need = COUCHE_SB_BLOCKS + 2 * c->map_blocks;
+	if (c->meta_blocks < need) {
+		DMERR("metadata device needs at least %u KiB for %u extents",
+		      need * (COUCHE_BLOCK_SIZE / 1024), c->nr_extents);
+		*error = "Metadata device is too small";
+		return -ENOSPC;
+	}
+
+	r = read_superblock(c, &g, &blank, error);
+	if (r)
+		return r;
+	if (blank) {
+		r = check_blank(c, error);
+		if (!r)
+			r = format(c, error);
+		if (r)
+			return r;
+		g = c->geo;
+	} else {
+		r = check_geometry(c, &g, error);
+		if (!r)
+			r = check_members(c, g.uuid, false, error);
+		if (r)
+			return r;
+	}
+	r = load_map(c, &g, error);
+	if (r)
+		return r;
+
+	/* The inactive copy's contents are unknown: the first commit rewrites it. */
+	bitmap_fill(c->stale, c->map_blocks);
+	c->geo = g;
+	fill_geometry(c, &c->geo);
+	if (memcmp(&g, &c->geo, sizeof(g))) {
+		/* Grown volume or devices: commit the new geometry. */
+		bitmap_fill(c->dirty, c->map_blocks);
+		c->meta_dirty = true;
+	}
+	c->loaded = true;
+	c->last_commit = jiffies;
+	return 0;
+}
+
+/*
+ * A table reload builds the new instance while the old one still runs; the
+ * old one commits its last changes when it is suspended.  Before the new
+ * instance takes I/O, reread the map if the generation moved on.
+ */
+int couche_meta_reload_if_changed(struct couche *c)
+{
+	struct couche_geometry g;
+	char *error = NULL;
+	bool blank;
+	int r;
+
+	mutex_lock(&c->commit_lock);
+	r = read_superblock(c, &g, &blank, &error);
+	if (!r && blank)
+		r = -EILSEQ;
+	if (r || g.generation == c->geo.generation)
+		goto out;
+	r = check_geometry(c, &g, &error);
+	if (!r)
+		r = load_map(c, &g, &error);
+	if (r)
+		goto out;
+	DMINFO("reloaded map at generation %llu", g.generation);
+	fill_geometry(c, &g);
+	c->geo = g;
+	bitmap_fill(c->stale, c->map_blocks);
+	bitmap_fill(c->dirty, c->map_blocks);
+	c->meta_dirty = true;
+out:
+	if (r)
+		DMERR("cannot reload metadata: %s", error ? error : "I/O error");
+	mutex_unlock(&c->commit_lock);
+	return r;
+}
+
+void couche_meta_close(struct couche *c)
+{
+	bitmap_free(c->work);
+	bitmap_free(c->stale);
+	bitmap_free(c->dirty);
+	vfree(c->stage);
+	if (c->io_client)
+		dm_io_client_destroy(c->io_client);
+}
+
+/* Caller holds c->lock and has just changed c->map[extent]. */
+void couche_mark_dirty(struct couche *c, u32 extent)
+{
+	__set_bit(extent / COUCHE_ENTRIES_PER_BLOCK, c->dirty);
+	c->meta_dirty = true;
+}
+
+static void flush_data_devices(struct couche *c)
+{
+	unsigned int t, i;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		for (i = 0; i < c->tiers[t].nr_members; i++) {
+			struct couche_member *m = &c->tiers[t].members[i];
+
+			if (!READ_ONCE(m->dead) && blkdev_issue_flush(m->dev->bdev)) {
+				DMERR("flush of %s failed; marking it dead", m->dev->name);
+				WRITE_ONCE(m->dead, true);
+				dm_table_event(c->ti->table);
+			}
+		}
+	}
+}
+
+static void encode_block(struct couche *c, u32 b, void *dst)
+{
+	u64 first = (u64)b * COUCHE_ENTRIES_PER_BLOCK;
+	unsigned int nr = min_t(u64, COUCHE_ENTRIES_PER_BLOCK,
+				c->nr_extents - first);
+
+	spin_lock_irq(&c->lock);
+	couche_map_block_encode(dst, b, c->map + first, nr);
+	spin_unlock_irq(&c->lock);
+}
+
+/* Writes blocks in @set to map copy @copy, in runs of up to STAGE_BLOCKS. */
+static int write_map_blocks(struct couche *c, unsigned long *set, unsigned int copy)
+{
+	u64 start = couche_map_copy_start(c->geo.map_copy_blocks, copy);
+	unsigned int b = 0, n;
+	int r;
+
+	for (;;) {
+		b = find_next_bit(set, c->map_blocks, b);
+		if (b >= c->map_blocks)
+			return 0;
+		for (n = 0; n < STAGE_BLOCKS && b + n < c->map_blocks &&
+			    test_bit(b + n, set); n++)
+			encode_block(c, b + n, (u8 *)c->stage + n * COUCHE_BLOCK_SIZE);
+		r = meta_write(c, start + b, n, c->stage, 0);
+		if (r)
+			return r;
+		b += n;
+	}
+}
+
+/*
+ * Makes the in-memory map durable: data devices first (so nothing the map
+ * points at is still in a volatile cache), then the map blocks into the
+ * inactive copy, then the superblock that switches copies.
+ */
+int couche_commit(struct couche *c)
+{
+	struct couche_geometry g;
+	unsigned int copy;
+	int r = 0;
+
+	mutex_lock(&c->commit_lock);
+	if (c->meta_failed) {
+		r = -EIO;
+		goto out;
+	}
+	if (!c->meta_dirty || c->params.read_only)
+		goto out;
+
+	spin_lock_irq(&c->lock);
+	bitmap_copy(c->work, c->dirty, c->map_blocks);
+	bitmap_zero(c->dirty, c->map_blocks);
+	c->meta_dirty = false;
+	spin_unlock_irq(&c->lock);
+
+	flush_data_devices(c);
+
+	g = c->geo;
+	g.generation++;
+	copy = g.generation & 1;
+	bitmap_or(c->stale, c->stale, c->work, c->map_blocks);
+	r = write_map_blocks(c, c->stale, copy);
+	if (r)
+		goto fail;
+	couche_sb_encode(c->stage, &g);
+	r = meta_write(c, copy, 1, c->stage, REQ_PREFLUSH | REQ_FUA);
+	if (r)
+		goto fail;
+	c->geo = g;
+	/* The copy now inactive lacks exactly what this commit changed. */
+	bitmap_copy(c->stale, c->work, c->map_blocks);
+	c->last_commit = jiffies;
+	goto out;
+fail:
+	DMERR("metadata commit failed (%d): volume is now read-only; check the metadata device",
+	      r);
+	c->meta_failed = true;
+	dm_table_event(c->ti->table);
+out:
+	mutex_unlock(&c->commit_lock);
+	return r;
+}

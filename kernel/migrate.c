@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-couche migration: move extents between tiers while I/O continues.
+ *
+ * A migration marks its extent busy (writes wait, reads go on from the
+ * source), waits out writes already in flight, copies with kcopyd, then
+ * points the map at the copy and commits.  Only when the commit is durable
+ * and reads still in flight to the source have drained is the source slot
+ * freed: after a crash the map names the source or the copy, and whichever
+ * it names holds the extent's data.
+ */
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/slab.h>
+
+#include "couche.h"
+
+#define DM_MSG_PREFIX "couche"
+
+int couche_queue_migration(struct couche *c, u32 first, u32 last,
+			   unsigned int tier, bool pin)
+{
+	struct couche_mig_req *req = kmalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return -ENOMEM;
+	req->next = first;
+	req->last = last;
+	req->tier = tier;
+	req->pin = pin;
+	spin_lock_irq(&c->lock);
+	list_add_tail(&req->list, &c->mig_queue);
+	c->mig_queued += (u64)last - first + 1;
+	spin_unlock_irq(&c->lock);
+	couche_wake(c);
+	return 0;
+}
+
+void couche_cancel_migrations(struct couche *c)
+{
+	struct couche_mig_req *req, *tmp;
+
+	spin_lock_irq(&c->lock);
+	list_for_each_entry_safe(req, tmp, &c->mig_queue, list) {
+		list_del(&req->list);
+		kfree(req);
+	}
+	c->mig_queued = 0;
+	spin_unlock_irq(&c->lock);
+}
+
+/* Token bucket in KiB; false while migration_mbps is used up. */
+static bool throttle_allows(struct couche *c)
+{
+	u32 mbps = READ_ONCE(c->params.migration_mbps);
+	s64 extent_kib = c->extent_sectors / 2;
+	u64 now = ktime_get_ns();
+	u64 elapsed = min_t(u64, now - c->mig_tokens_ns, NSEC_PER_SEC);
+	s64 cap = max_t(s64, extent_kib, (s64)mbps * 1024);
+
+	c->mig_tokens_ns = now;
+	if (!mbps)
+		return true;
+	c->mig_tokens += div_u64(elapsed * mbps * 1024, NSEC_PER_SEC);
+	if (c->mig_tokens > cap)
+		c->mig_tokens = cap;
+	return c->mig_tokens > 0;
+}
+
+/* Takes the next extent off the queue; false if the queue is empty. */
+static bool next_request(struct couche *c, u32 *extent, u8 *tier, bool *pin)
+{
+	struct couche_mig_req *req;
+
+	req = list_first_entry_or_null(&c->mig_queue, struct couche_mig_req, list);
+	if (!req)
+		return false;
+	*extent = req->next;
+	*tier = req->tier;
+	*pin = req->pin;
+	c->mig_queued--;
+	if (req->next++ == req->last) {
+		list_del(&req->list);
+		kfree(req);
+	}
+	return true;
+}
+
+/* Puts an extent back at the head of the queue (it was busy). */
+static void requeue(struct couche *c, u32 extent, u8 tier, bool pin)
+{
+	struct couche_mig_req *req;
+
+	req = list_first_entry_or_null(&c->mig_queue, struct couche_mig_req, list);
+	if (req && req->next == extent + 1 && req->tier == tier && req->pin == pin) {
+		req->next = extent;
+	} else {
+		req = kmalloc(sizeof(*req), GFP_ATOMIC);
+		if (!req) {
+			c->stats.mig_failed++;
+			return;
+		}
+		req->next = extent;
+		req->last = extent;
+		req->tier = tier;
+		req->pin = pin;
+		list_add(&req->list, &c->mig_queue);
+	}
+	c->mig_queued++;
+}
+
+/* Worker: start queued migrations up to max_migrations and the throttle. */
+void couche_start_migrations(struct couche *c)
+{
+	struct couche_op *op, *tmp;
+	LIST_HEAD(started);
+	u32 extent, e;
+	bool pin;
+	u8 tier;
+	int r;
+
+	while (!c->quiescing && !c->meta_failed && !c->params.read_only &&
+	       c->mig_running < READ_ONCE(c->params.max_migrations)) {
+		if (!READ_ONCE(c->mig_queued))
+			break;
+		if (!throttle_allows(c))
+			break;
+		op = couche_op_alloc(c, 0, COUCHE_OP_MIGRATE);
+		spin_lock_irq(&c->lock);
+		if (!next_request(c, &extent, &tier, &pin)) {
+			spin_unlock_irq(&c->lock);
+			mempool_free(op, &c->op_pool);
+			break;
+		}
+		e = c->map[extent];
+		if (e & CE_BUSY) {
+			/* Being written for the first time: retry when that ends. */
+			requeue(c, extent, tier, pin);
+			spin_unlock_irq(&c->lock);
+			mempool_free(op, &c->op_pool);
+			break;
+		}
+		if (!(e & CE_MAPPED) || ce_tier(e) == tier ||
+		    ((e & CE_PINNED) && !pin)) {
+			spin_unlock_irq(&c->lock);
+			mempool_free(op, &c->op_pool);
+			continue;
+		}
+		r = couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot);
+		if (r) {
+			c->stats.mig_failed++;
+			spin_unlock_irq(&c->lock);
+			mempool_free(op, &c->op_pool);
+			DMWARN_LIMIT("tier %s is full: extent %u not moved",
+				     c->tiers[tier].name, extent);
+			continue;
+		}
+		op->extent = extent;
+		op->pin = pin;
+		op->src_tier = ce_tier(e);
+		op->src_slot = ce_slot(e);
+		op->dst_tier = tier;
+		couche_op_insert(c, op);
+		c->mig_running++;
+		spin_unlock_irq(&c->lock);
+		c->mig_tokens -= c->extent_sectors / 2;
+		list_add_tail(&op->list, &started);
+	}
+	if (list_empty(&started))
+		return;
+
+	/* Writes mapped before the extents turned busy must land before the copy. */
+	couche_epoch_drain(c);
+	list_for_each_entry_safe(op, tmp, &started, list) {
+		struct dm_io_region from = {
+			.bdev = c->tiers[op->src_tier].members[0].dev->bdev,
+			.sector = couche_slot_sector(c, op->src_slot),
+			.count = c->extent_sectors,
+		};
+		struct dm_io_region to = {
+			.bdev = c->tiers[op->dst_tier].members[0].dev->bdev,
+			.sector = couche_slot_sector(c, op->dst_slot),
+			.count = c->extent_sectors,
+		};
+
+		list_del_init(&op->list);
+		dm_kcopyd_copy(c->kcopyd, &from, 1, &to, 0, couche_op_done, op);
+	}
+}
+
+/* Worker: migrations whose copy ended, successfully or not. */
+void couche_finish_migrations(struct couche *c, struct list_head *ops)
+{
+	struct couche_op *op, *tmp;
+	struct bio_list bios;
+	bool moved = false;
+	int r;
+
+	bio_list_init(&bios);
+	spin_lock_irq(&c->lock);
+	list_for_each_entry(op, ops, list) {
+		if (op->error)
+			continue;
+		c->map[op->extent] = ce_make(op->dst_tier, op->dst_slot) | CE_BUSY |
+			(c->map[op->extent] & CE_PINNED);
+		couche_mark_dirty(c, op->extent);
+		moved = true;
+	}
+	spin_unlock_irq(&c->lock);
+
+	/* Commit flushes the copies to their devices, then the map. */
+	r = moved ? couche_commit(c) : 0;
+
+	spin_lock_irq(&c->lock);
+	list_for_each_entry(op, ops, list) {
+		couche_op_remove(c, op);
+		bio_list_merge(&bios, &op->deferred);
+		c->mig_running--;
+		if (op->error) {
+			couche_slot_free(&c->tiers[op->dst_tier].slots, op->dst_slot);
+			c->stats.mig_failed++;
+		} else {
+			c->stats.mig_done++;
+		}
+	}
+	spin_unlock_irq(&c->lock);
+	wake_up_all(&c->mig_wait);
+	couche_release_bios(c, &bios);
+
+	/*
+	 * Free the sources once the new map is durable and no read that was
+	 * sent to them is still in flight.  If the commit failed, keep them:
+	 * the map on disk still names them.
+	 */
+	if (moved && !r)
+		couche_epoch_drain(c);
+	spin_lock_irq(&c->lock);
+	list_for_each_entry(op, ops, list)
+		if (!op->error && !r)
+			couche_slot_free(&c->tiers[op->src_tier].slots, op->src_slot);
+	spin_unlock_irq(&c->lock);
+
+	list_for_each_entry_safe(op, tmp, ops, list) {
+		if (op->error)
+			DMWARN_LIMIT("migration of extent %u to tier %s failed",
+				     op->extent, c->tiers[op->dst_tier].name);
+		list_del(&op->list);
+		mempool_free(op, &c->op_pool);
+	}
+}

@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-couche target glue: constructor, destructor, status, messages,
+ * suspend/resume, limits, and the worker that runs everything deferred.
+ */
+#include <linux/blkdev.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "couche.h"
+
+#define DM_MSG_PREFIX "couche"
+#define COUCHE_MAX_EXTENTS (1u << 28)
+
+void couche_wake(struct couche *c)
+{
+	queue_work(c->wq, &c->worker);
+}
+
+static void do_worker(struct work_struct *ws)
+{
+	struct couche *c = container_of(ws, struct couche, worker);
+
+	if (test_and_clear_bit(0, &c->event_pending))
+		dm_table_event(c->ti->table);
+	couche_complete_ops(c);
+	couche_process_deferred(c);
+	if (c->commit_due) {
+		c->commit_due = false;
+		if (c->active)
+			couche_commit(c);
+	}
+	couche_start_migrations(c);
+}
+
+static void do_waker(struct work_struct *ws)
+{
+	struct couche *c = container_of(to_delayed_work(ws), struct couche, waker);
+
+	couche_heat_tick(c);
+	if (READ_ONCE(c->meta_dirty) &&
+	    time_after(jiffies, c->last_commit + COUCHE_COMMIT_PERIOD))
+		c->commit_due = true;
+	queue_work(c->wq, &c->worker);
+	queue_delayed_work(c->wq, &c->waker,
+			   READ_ONCE(c->mig_queued) ? HZ / 10 : HZ);
+}
+
+static bool valid_tier_name(const char *name)
+{
+	const char *p;
+
+	if (!*name || strlen(name) >= COUCHE_TIER_NAME_LEN)
+		return false;
+	for (p = name; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return false;
+	return true;
+}
+
+static int get_member(struct couche *c, const char *path, struct couche_member *m,
+		      char **error)
+{
+	int r = dm_get_device(c->ti, path, dm_table_get_mode(c->ti->table), &m->dev);
+
+	if (r)
+		*error = "Cannot open a tier device";
+	return r;
+}
+
+/* <#args> <name> linear <dev> | <#args> <name> raid6 <k> <chunk> <dev>... */
+static int parse_tier(struct couche *c, struct dm_arg_set *as, unsigned int t,
+		      char **error)
+{
+	static const struct dm_arg nr_args = {
+		3, 4 + COUCHE_MAX_MEMBERS, "Invalid number of tier arguments"
+	};
+	struct couche_tier *tier = &c->tiers[t];
+	const char *name, *kind;
+	unsigned int argc, i;
+	int r;
+
+	r = dm_read_arg_group(&nr_args, as, &argc, error);
+	if (r)
+		return r;
+	name = dm_shift_arg(as);
+	kind = dm_shift_arg(as);
+	argc -= 2;
+	if (!valid_tier_name(name)) {
+		*error = "Tier name must be 1 to 15 printable characters without spaces";
+		return -EINVAL;
+	}
+	for (i = 0; i < t; i++) {
+		if (!strcmp(c->tiers[i].name, name)) {
+			*error = "Two tiers have the same name";
+			return -EINVAL;
+		}
+	}
+	strscpy(tier->name, name, sizeof(tier->name));
+	if (!strcasecmp(kind, "linear")) {
+		if (argc != 1) {
+			*error = "A linear tier takes exactly one device";
+			return -EINVAL;
+		}
+		tier->kind = COUCHE_TIER_LINEAR;
+		tier->nr_members = 1;
+		return get_member(c, dm_shift_arg(as), &tier->members[0], error);
+	}
+	if (!strcasecmp(kind, "raid6")) {
+		*error = "raid6 tiers are not supported by this version of dm-couche";
+		return -EOPNOTSUPP;
+	}
+	*error = "Unknown tier kind (expected linear or raid6)";
+	return -EINVAL;
+}
+
+static int check_devices_unique(struct couche *c, char **error)
+{
+	struct block_device *seen[1 + COUCHE_MAX_TIERS * COUCHE_MAX_MEMBERS];
+	unsigned int n = 0, t, i, j;
+
+	seen[n++] = c->meta_dev->bdev;
+	for (t = 0; t < c->nr_tiers; t++)
+		for (i = 0; i < c->tiers[t].nr_members; i++)
+			seen[n++] = c->tiers[t].members[i].dev->bdev;
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			if (seen[i] == seen[j]) {
+				*error = "The same device is named twice";
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Slots per tier, reserves, and whether the volume fits. */
+static int size_tiers(struct couche *c, char **error)
+{
+	u64 usable = 0;
+	unsigned int t;
+	int r;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		struct couche_tier *tier = &c->tiers[t];
+		sector_t size = bdev_nr_sectors(tier->members[0].dev->bdev);
+		u64 nr;
+
+		if (size < COUCHE_DATA_OFFSET + c->extent_sectors) {
+			*error = "Tier device is too small to hold one extent";
+			return -EINVAL;
+		}
+		nr = (size - COUCHE_DATA_OFFSET) >> c->extent_shift;
+		nr = min_t(u64, nr, COUCHE_MAX_SLOTS);
+		r = couche_slots_init(&tier->slots, nr);
+		if (r) {
+			*error = "Cannot allocate slot bitmap";
+			return r;
+		}
+		tier->reserve = div_u64(nr * c->params.reserve_pct + 99, 100);
+		usable += nr - tier->reserve;
+	}
+	if (c->nr_extents > usable) {
+		DMERR("volume of %u extents exceeds the %llu usable extents of its tiers (reserve_pct %u)",
+		      c->nr_extents, usable, c->params.reserve_pct);
+		*error = "Volume is larger than the tiers can hold";
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static void couche_dtr(struct dm_target *ti);
+
+static int alloc_state(struct couche *c, char **error)
+{
+	size_t n = c->nr_extents;
+	unsigned int i;
+
+	c->map = kvcalloc(n, sizeof(*c->map), GFP_KERNEL);
+	c->reads = kvcalloc(n, sizeof(*c->reads), GFP_KERNEL);
+	c->writes = kvcalloc(n, sizeof(*c->writes), GFP_KERNEL);
+	c->score = kvcalloc(n, sizeof(*c->score), GFP_KERNEL);
+	if (!c->map || !c->reads || !c->writes || !c->score)
+		goto nomem;
+	for (i = 0; i < ARRAY_SIZE(c->op_hash); i++)
+		INIT_HLIST_HEAD(&c->op_hash[i]);
+	if (mempool_init_kmalloc_pool(&c->op_pool, 64, sizeof(struct couche_op)))
+		goto nomem;
+	c->wq = alloc_ordered_workqueue("dm-" DM_MSG_PREFIX, WQ_MEM_RECLAIM);
+	if (!c->wq)
+		goto nomem;
+	c->kcopyd = dm_kcopyd_client_create(NULL);
+	if (IS_ERR(c->kcopyd)) {
+		c->kcopyd = NULL;
+		goto nomem;
+	}
+	return 0;
+nomem:
+	*error = "Cannot allocate memory for the volume";
+	return -ENOMEM;
+}
+
+/*
+ * couche <meta_dev> <extent_sectors> <#tiers> <tier>{#tiers}
+ *        [<#features> <feature>*]
+ */
+static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	static const struct dm_arg nr_tiers = {
+		1, COUCHE_MAX_TIERS, "Invalid number of tiers (1 to 8)"
+	};
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	unsigned int t, members = 0;
+	const char *meta_path;
+	struct couche *c;
+	u64 extent;
+	int r;
+
+	if (argc < 4) {
+		ti->error = "Not enough arguments: <meta_dev> <extent_sectors> <#tiers> <tier>...";
+		return -EINVAL;
+	}
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		ti->error = "Cannot allocate target context";
+		return -ENOMEM;
+	}
+	ti->private = c;
+	c->ti = ti;
+	spin_lock_init(&c->lock);
+	mutex_init(&c->commit_lock);
+	init_waitqueue_head(&c->epoch_wait);
+	init_waitqueue_head(&c->mig_wait);
+	INIT_LIST_HEAD(&c->mig_queue);
+	INIT_LIST_HEAD(&c->done_ops);
+	bio_list_init(&c->deferred_bios);
+	bio_list_init(&c->flush_bios);
+	INIT_WORK(&c->worker, do_worker);
+	INIT_DELAYED_WORK(&c->waker, do_waker);
+	c->params.max_migrations = COUCHE_DEF_MAX_MIGRATIONS;
+	c->params.heat_halflife_s = COUCHE_DEF_HALFLIFE_S;
+	c->params.reserve_pct = COUCHE_DEF_RESERVE_PCT;
+
+	meta_path = dm_shift_arg(&as);
+	if (kstrtou64(dm_shift_arg(&as), 10, &extent) || !is_power_of_2(extent) ||
+	    extent < COUCHE_MIN_EXTENT_SECTORS || extent > COUCHE_MAX_EXTENT_SECTORS) {
+		ti->error = "Invalid extent size: a power of two from 2048 to 2097152 sectors";
+		r = -EINVAL;
+		goto bad;
+	}
+	c->extent_sectors = extent;
+	c->extent_shift = ilog2(extent);
+	r = dm_read_arg(&nr_tiers, &as, &c->nr_tiers, &ti->error);
+	if (r)
+		goto bad;
+	for (t = 0; t < c->nr_tiers; t++) {
+		r = parse_tier(c, &as, t, &ti->error);
+		if (r) {
+			c->nr_tiers = t + 1;	/* so dtr puts what was got */
+			goto bad;
+		}
+		members += c->tiers[t].nr_members;
+	}
+	r = couche_parse_features(&as, &c->params, &ti->error);
+	if (r)
+		goto bad;
+	if (as.argc) {
+		ti->error = "Too many arguments";
+		r = -EINVAL;
+		goto bad;
+	}
+	r = dm_get_device(ti, meta_path, dm_table_get_mode(ti->table), &c->meta_dev);
+	if (r) {
+		ti->error = "Cannot open the metadata device";
+		goto bad;
+	}
+	r = check_devices_unique(c, &ti->error);
+	if (r)
+		goto bad;
+	if (ti->len & (c->extent_sectors - 1)) {
+		ti->error = "Volume length must be a multiple of the extent size";
+		r = -EINVAL;
+		goto bad;
+	}
+	if ((ti->len >> c->extent_shift) > COUCHE_MAX_EXTENTS) {
+		ti->error = "Volume has too many extents (at most 2^28)";
+		r = -EINVAL;
+		goto bad;
+	}
+	c->nr_extents = ti->len >> c->extent_shift;
+	r = size_tiers(c, &ti->error);
+	if (r)
+		goto bad;
+	r = alloc_state(c, &ti->error);
+	if (r)
+		goto bad;
+	r = couche_meta_open(c, &ti->error);
+	if (r)
+		goto bad;
+
+	r = dm_set_target_max_io_len(ti, c->extent_sectors);
+	if (r) {
+		ti->error = "Cannot set the maximum I/O size";
+		goto bad;
+	}
+	ti->num_flush_bios = members;
+	ti->flush_supported = true;
+	ti->num_discard_bios = c->params.discard_passdown ? 1 : 0;
+	couche_split_discards(ti);
+	ti->per_io_data_size = sizeof(struct couche_bio);
+	c->last_decay = jiffies;
+	return 0;
+bad:
+	couche_dtr(ti);
+	return r;
+}
+
+static void couche_dtr(struct dm_target *ti)
+{
+	struct couche *c = ti->private;
+	unsigned int t, i;
+
+	if (c->wq) {
+		cancel_delayed_work_sync(&c->waker);
+		flush_workqueue(c->wq);
+	}
+	if (c->active && c->loaded)
+		couche_commit(c);
+	couche_cancel_migrations(c);
+	if (c->kcopyd)
+		dm_kcopyd_client_destroy(c->kcopyd);
+	if (c->wq)
+		destroy_workqueue(c->wq);
+	mempool_exit(&c->op_pool);
+	couche_meta_close(c);
+	kvfree(c->score);
+	kvfree(c->writes);
+	kvfree(c->reads);
+	kvfree(c->map);
+	for (t = 0; t < c->nr_tiers; t++) {
+		couche_slots_exit(&c->tiers[t].slots);
+		for (i = 0; i < c->tiers[t].nr_members; i++)
+			if (c->tiers[t].members[i].dev)
+				dm_put_device(ti, c->tiers[t].members[i].dev);
+	}
+	if (c->meta_dev)
+		dm_put_device(ti, c->meta_dev);
+	kfree(c);
+}
+
+static void couche_presuspend(struct dm_target *ti)
+{
+	struct couche *c = ti->private;
+
+	/* Let running copies finish; queued ones wait for resume. */
+	spin_lock_irq(&c->lock);
+	c->quiescing = true;
+	spin_unlock_irq(&c->lock);
+	wait_event(c->mig_wait, !READ_ONCE(c->mig_running));
+}
+
+static void couche_presuspend_undo(struct dm_target *ti)
+{
+	struct couche *c = ti->private;
+
+	c->quiescing = false;
+	couche_wake(c);
+}
+
+static void couche_postsuspend(struct dm_target *ti)
+{
+	struct couche *c = ti->private;
+
+	cancel_delayed_work_sync(&c->waker);
+	flush_workqueue(c->wq);
+	if (c->active)
+		couche_commit(c);
+	c->active = false;
+}
+
+static int couche_preresume(struct dm_target *ti)
+{
+	return couche_meta_reload_if_changed(ti->private);
+}
+
+static void couche_resume(struct dm_target *ti)
+{
+	struct couche *c = ti->private;
+
+	c->active = true;
+	c->quiescing = false;
+	c->last_commit = jiffies;
+	queue_delayed_work(c->wq, &c->waker, HZ);
+	couche_wake(c);
+}
+
+/*
+ * Status (INFO):
+ *   <meta_used>/<meta_total> <extent_sectors> <#tiers>
+ *   {<name> <used>/<total> <health>}{#tiers}
+ *   migrations <queued> <running> <done> <failed>
+ *   cache <hits> <misses>
+ * meta counts 4 KiB blocks; used/total count extents; health has one
+ * character per member: A alive, a rebuilding, D dead.
+ */
+static void couche_status(struct dm_target *ti, status_type_t type,
+			  unsigned int status_flags, char *result,
+			  unsigned int maxlen)
+{
+	struct couche *c = ti->private;
+	unsigned int sz = 0, t, i, nf;
+	struct couche_params *p = &c->params;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		spin_lock_irq(&c->lock);
+		DMEMIT("%u/%llu %llu %u", COUCHE_SB_BLOCKS + 2 * c->map_blocks,
+		       c->meta_blocks, (u64)c->extent_sectors, c->nr_tiers);
+		for (t = 0; t < c->nr_tiers; t++) {
+			struct couche_tier *tier = &c->tiers[t];
+
+			DMEMIT(" %s %u/%u ", tier->name, tier->slots.used, tier->slots.nr);
+			for (i = 0; i < tier->nr_members; i++)
+				DMEMIT("%c", READ_ONCE(tier->members[i].dead) ? 'D' : 'A');
+		}
+		DMEMIT(" migrations %llu %u %llu %llu", c->mig_queued, c->mig_running,
+		       c->stats.mig_done, c->stats.mig_failed);
+		DMEMIT(" cache %llu %llu", c->stats.cache_hits, c->stats.cache_misses);
+		spin_unlock_irq(&c->lock);
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %llu %u", c->meta_dev->name, (u64)c->extent_sectors,
+		       c->nr_tiers);
+		for (t = 0; t < c->nr_tiers; t++)
+			DMEMIT(" 3 %s linear %s", c->tiers[t].name,
+			       c->tiers[t].members[0].dev->name);
+		nf = 8 + p->discard_passdown + p->read_only;
+		DMEMIT(" %u", nf);
+		if (p->discard_passdown)
+			DMEMIT(" discard_passdown");
+		if (p->read_only)
+			DMEMIT(" read_only");
+		DMEMIT(" max_migrations %u migration_mbps %u heat_halflife_s %u reserve_pct %u",
+		       p->max_migrations, p->migration_mbps, p->heat_halflife_s,
+		       p->reserve_pct);
+		break;
+	case STATUSTYPE_IMA:
+		*result = '\0';
+		break;
+	}
+}
+
+/* Lines "<extent> <tier|-> <reads> <writes> <heat> <flags>" for a range. */
+static int emit_extents(struct couche *c, u32 first, u32 last, char *result,
+			unsigned int maxlen)
+{
+	unsigned int sz = 0;
+	u32 i;
+
+	for (i = first; i <= last && sz < maxlen; i++) {
+		u32 e = READ_ONCE(c->map[i]);
+		u32 s = atomic_read(&c->score[i]);
+
+		DMEMIT("%u %s %u %u %u.%02u %c%c\n", i,
+		       (e & CE_MAPPED) ? c->tiers[ce_tier(e)].name : "-",
+		       atomic_read(&c->reads[i]), atomic_read(&c->writes[i]),
+		       s / COUCHE_HEAT_UNIT, (s % COUCHE_HEAT_UNIT) * 100 / COUCHE_HEAT_UNIT,
+		       (e & CE_PINNED) ? 'P' : '-', (e & CE_BUSY) ? 'M' : '-');
+	}
+	return 1;
+}
+
+/* Refuses a migrate that would move an extent pinned to another tier. */
+static int check_pins(struct couche *c, u32 first, u32 last, unsigned int tier)
+{
+	u32 i, e;
+
+	for (i = first; i <= last; i++) {
+		e = READ_ONCE(c->map[i]);
+		if ((e & CE_PINNED) && ce_tier(e) != tier) {
+			DMWARN("extent %u is pinned to tier %s: unpin it first", i,
+			       c->tiers[ce_tier(e)].name);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
+static void set_pins(struct couche *c, u32 first, u32 last, int tier)
+{
+	u32 i, e;
+
+	spin_lock_irq(&c->lock);
+	for (i = first; i <= last; i++) {
+		e = c->map[i];
+		if (tier < 0) {
+			e &= ~CE_PINNED;
+			if (!(e & CE_MAPPED))
+				e &= CE_BUSY;	/* unmapped: forget the tier */
+		} else if (e & CE_MAPPED) {
+			e |= CE_PINNED;
+		} else {
+			e = (e & CE_BUSY) | CE_PINNED | ((u32)tier << CE_TIER_SHIFT);
+		}
+		if (e != c->map[i]) {
+			c->map[i] = e;
+			couche_mark_dirty(c, i);
+		}
+	}
+	spin_unlock_irq(&c->lock);
+	couche_wake(c);
+}
+
+/*
+ * migrate <first>[-<last>] <tier>
+ * pin <first>[-<last>] <tier>
+ * unpin <first>[-<last>]
+ * set <key> <value>
+ * extents <first>[-<last>]
+ */
+static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
+			  char *result, unsigned int maxlen)
+{
+	struct couche *c = ti->private;
+	char *error = NULL;
+	u32 first, last;
+	int tier = 0, r;
+
+	if (!argc)
+		return -EINVAL;
+	if (!strcasecmp(argv[0], "set")) {
+		if (argc != 3) {
+			DMWARN("usage: set <key> <value>");
+			return -EINVAL;
+		}
+		spin_lock_irq(&c->lock);
+		r = couche_set_param(&c->params, argv[1], argv[2], &error);
+		spin_unlock_irq(&c->lock);
+		if (r)
+			DMWARN("set %s %s: %s", argv[1], argv[2], error);
+		couche_wake(c);
+		return r;
+	}
+	if (argc < 2) {
+		DMWARN("message '%s' needs an extent range", argv[0]);
+		return -EINVAL;
+	}
+	r = couche_parse_range(argv[1], c->nr_extents, &first, &last);
+	if (r) {
+		DMWARN("invalid extent range '%s' (the volume has extents 0-%u)",
+		       argv[1], c->nr_extents - 1);
+		return -EINVAL;
+	}
+	if (!strcasecmp(argv[0], "extents") && argc == 2)
+		return emit_extents(c, first, last, result, maxlen);
+	if (!strcasecmp(argv[0], "unpin") && argc == 2) {
+		if (c->params.read_only)
+			return -EROFS;
+		set_pins(c, first, last, -1);
+		return 0;
+	}
+	if ((strcasecmp(argv[0], "migrate") && strcasecmp(argv[0], "pin")) || argc != 3) {
+		DMWARN("unknown message: expected migrate, pin, unpin, set or extents");
+		return -EINVAL;
+	}
+	tier = couche_parse_tier_name(c, argv[2]);
+	if (tier < 0) {
+		DMWARN("unknown tier '%s'", argv[2]);
+		return -EINVAL;
+	}
+	if (c->params.read_only)
+		return -EROFS;
+	if (!strcasecmp(argv[0], "pin")) {
+		r = check_pins(c, first, last, tier);
+		if (r)
+			return r;
+		set_pins(c, first, last, tier);
+		return couche_queue_migration(c, first, last, tier, true);
+	}
+	r = check_pins(c, first, last, tier);
+	if (r)
+		return r;
+	return couche_queue_migration(c, first, last, tier, false);
+}
+
+static int couche_iterate_devices(struct dm_target *ti,
+				  iterate_devices_callout_fn fn, void *data)
+{
+	struct couche *c = ti->private;
+	unsigned int t, i;
+	int r = 0;
+
+	for (t = 0; t < c->nr_tiers && !r; t++)
+		for (i = 0; i < c->tiers[t].nr_members && !r; i++)
+			r = fn(ti, c->tiers[t].members[i].dev, COUCHE_DATA_OFFSET,
+			       (sector_t)c->tiers[t].slots.nr << c->extent_shift, data);
+	return r;
+}
+
+static void couche_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct couche *c = ti->private;
+
+	/* No I/O crosses an extent; discards go down extent by extent. */
+	if (c->params.discard_passdown)
+		limits->max_discard_sectors = min_t(unsigned int,
+						    limits->max_discard_sectors,
+						    c->extent_sectors);
+}
+
+static struct target_type couche_target = {
+	.name = COUCHE_TARGET_NAME,
+	.version = { 1, 0, 0 },
+	.module = THIS_MODULE,
+	.ctr = couche_ctr,
+	.dtr = couche_dtr,
+	.map = couche_map,
+	.end_io = couche_end_io,
+	.presuspend = couche_presuspend,
+	.presuspend_undo = couche_presuspend_undo,
+	.postsuspend = couche_postsuspend,
+	.preresume = couche_preresume,
+	.resume = couche_resume,
+	.status = couche_status,
+	.message = couche_message,
+	.iterate_devices = couche_iterate_devices,
+	.io_hints = couche_io_hints,
+};
+
+static int __init dm_couche_init(void)
+{
+	int r = dm_register_target(&couche_target);
+
+	if (r)
+		DMERR("cannot register target: %d", r);
+	return r;
+}
+
+static void __exit dm_couche_exit(void)
+{
+	dm_unregister_target(&couche_target);
+}
+
+module_init(dm_couche_init);
+module_exit(dm_couche_exit);
+
+MODULE_DESCRIPTION(DM_NAME " tiered volume target");
+MODULE_AUTHOR("CoucheStor developers");
+MODULE_LICENSE("GPL");
