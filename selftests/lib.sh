@@ -1,0 +1,93 @@
+# Shared helpers for the dm-couche selftests (busybox sh, inside the VM).
+# Output is TAP: "ok N - what" / "not ok N - what", the plan at the end.
+
+META=/dev/vda
+HOT=/dev/vdb
+WARM=/dev/vdc
+COLD=/dev/vdd
+SPARE=/dev/vde
+EXT=2048			# 1 MiB extents
+VOL=vol0
+DEV=/dev/mapper/$VOL
+
+T=0
+FAILED=0
+echo "TAP version 13"
+
+ok() {	# ok <0|1> <description>
+	T=$((T + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $T - $2"
+	else
+		echo "not ok $T - $2"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+diag() { sed 's/^/# /' "$@"; }
+
+# check <description> <command...>: passes when the command succeeds.
+check() {
+	d=$1; shift
+	if "$@" > /tmp/check.out 2>&1; then ok 0 "$d"; else ok 1 "$d"; diag /tmp/check.out; fi
+}
+
+# refuse <description> <command...>: passes when the command fails.
+refuse() {
+	d=$1; shift
+	if "$@" > /tmp/check.out 2>&1; then ok 1 "$d (was accepted)"; else ok 0 "$d"; fi
+}
+
+# is <got> <want> <description>
+is() {
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got '$1', want '$2'"; fi
+}
+
+done_testing() {
+	echo "1..$T"
+	[ "$FAILED" = 0 ]
+	exit $?
+}
+
+wipe() {	# zero the first MiB (identity header / superblocks)
+	for d; do dd if=/dev/zero of="$d" bs=1M count=1 conv=fsync 2>/dev/null; done
+}
+
+# table <len> [features...]: the standard 3-tier table.
+table() {
+	len=$1; shift
+	t="0 $len couche $META $EXT 3 3 hot linear $HOT 3 warm linear $WARM 3 cold linear $COLD"
+	[ $# -gt 0 ] && t="$t $# $*"
+	echo "$t"
+}
+
+status() { dmsetup status "${1:-$VOL}" | cut -d' ' -f4-; }
+
+# tier_used <name>: extents used in that tier.
+tier_used() {
+	status | awk -v n="$1" '{ for (i = 1; i <= NF; i++) if ($i == n) { split($(i+1), a, "/"); print a[1] } }'
+}
+
+mig_field() {	# mig_field <1..4>: queued running done failed
+	status | awk -v f="$1" '{ for (i = 1; i <= NF; i++) if ($i == "migrations") print $(i+f) }'
+}
+
+wait_migrations() {
+	i=0
+	while [ "$(mig_field 1)" != 0 ] || [ "$(mig_field 2)" != 0 ]; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# extent_tier <n>: the tier extent n lives in ("-" if never written).
+extent_tier() {
+	dmsetup message "$VOL" 0 extents "$1" | awk '{ print $2 }'
+}
+
+msg() { dmsetup message "$VOL" 0 "$@"; }
+
+# Checksums of the first MiB of a device: proves refused input wrote nothing.
+sum1m() { dd if="$1" bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1; }

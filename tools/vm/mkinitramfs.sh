@@ -1,0 +1,45 @@
+#!/bin/sh
+# mkinitramfs.sh KVER OUT: builds the test VM's initramfs: busybox,
+# dmsetup, fio, the CoucheStor tools, the distro modules the tests use,
+# dm-couche.ko and selftests/.
+set -e
+kver=$1
+out=$2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage/bin" "$stage/etc" "$stage/lib/modules" "$stage/usr/local/bin"
+cp /bin/busybox "$stage/bin/busybox"
+cp "$top/tools/vm/init" "$stage/init"
+chmod +x "$stage/init"
+
+# Binaries with the shared libraries they load.
+copy_bin() {
+	install -D "$1" "$stage$2"
+	ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$stage$lib" ] || install -D "$lib" "$stage$lib"
+	done
+}
+copy_bin /sbin/dmsetup /sbin/dmsetup
+copy_bin /usr/bin/fio /usr/bin/fio
+for t in pattern replay-log; do
+	copy_bin "$top/tools/$t" "/usr/local/bin/$t"
+done
+
+# Distro modules, in load order, then ours.
+: > "$stage/etc/modules.load"
+for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
+	 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay; do
+	modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+done | awk '!seen[$0]++' | while read -r ko; do
+	install -D -m 644 "$ko" "$stage$ko"
+	echo "$ko" >> "$stage/etc/modules.load"
+done
+brd=$(modprobe -S "$kver" --show-depends brd | awk '$1 == "insmod" { print $2 }')
+install -m 644 "$brd" "$stage/lib/modules/brd.ko"
+install -m 644 "$top/kernel/dm-couche.ko" "$stage/lib/modules/dm-couche.ko"
+echo /lib/modules/dm-couche.ko >> "$stage/etc/modules.load"
+
+cp -r "$top/selftests" "$stage/selftests"
+(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Runs the selftests in VMs on the stock Debian kernel and prints a summary.
+#   run-tests.sh [TEST.sh ...]   (default: all)
+# Boot 1 runs the tests; boot 2 checks that data written in boot 1
+# survived the reboot.
+. "$(dirname "$0")/vm.sh"
+vm_prepare || exit 1
+vm_disks
+rc=0
+args=$(IFS=,; echo "$*")
+vm_boot "$BUILD/boot1.log" "run.sh${args:+,$args}" || rc=1
+if [ $# = 0 ]; then
+	vm_boot "$BUILD/boot2.log" "run.sh,99-reboot-check.sh" || rc=1
+fi
+pass=$(cat "$BUILD"/boot*.log | grep -cE '^    ok ')
+fail=$(cat "$BUILD"/boot*.log | grep -cE '^    not ok ')
+grep -q '^COUCHE-VM-RESULT' "$BUILD/boot1.log" || { echo "VM did not finish: see $BUILD/boot1.log"; rc=1; fail=$((fail + 1)); }
+[ "$fail" = 0 ] || rc=1
+echo "selftests: $pass passed, $fail failed"
+exit $rc

@@ -1,0 +1,37 @@
+# Sourced by the VM scripts: builds the initramfs and boots the stock
+# Debian kernel under qemu (TCG: this machine's KVM is unusable).
+top=$(cd "$(dirname "$0")/../.." && pwd)
+KVER=${KVER:-$("$top/tools/kernel-version")}
+BUILD=${BUILD:-$top/build/vm}
+VM_MEM=${VM_MEM:-2048}
+mkdir -p "$BUILD"
+
+vm_prepare() {
+	[ -e "/boot/vmlinuz-$KVER" ] || { echo "vm: /boot/vmlinuz-$KVER missing (make deps)" >&2; return 1; }
+	"$top/tools/vm/mkinitramfs.sh" "$KVER" "$BUILD/initramfs.gz"
+}
+
+# vm_disks: fresh sparse disks: meta 16M, hot 64M, warm 128M, cold 256M, spare 64M.
+vm_disks() {
+	rm -f "$BUILD"/disk*.img
+	truncate -s 16M "$BUILD/disk0.img"
+	truncate -s 64M "$BUILD/disk1.img"
+	truncate -s 128M "$BUILD/disk2.img"
+	truncate -s 256M "$BUILD/disk3.img"
+	truncate -s 64M "$BUILD/disk4.img"
+}
+
+# vm_boot <log> <command line under /selftests> [timeout s]
+vm_boot() {
+	log=$1 run=$2 limit=${3:-2400}
+	set -- 
+	for i in 0 1 2 3 4; do
+		set -- "$@" -drive "file=$BUILD/disk$i.img,if=virtio,format=raw,cache=writeback"
+	done
+	timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu max \
+		-smp 2 -m "$VM_MEM" -nographic -no-reboot -nic none \
+		-kernel "/boot/vmlinuz-$KVER" -initrd "$BUILD/initramfs.gz" \
+		-append "console=ttyS0 panic=-1 loglevel=4 couche.run=$run" \
+		"$@" < /dev/null 2>&1 | tr -d '\r' | tee "$log" | grep --line-buffered -v '^\[' 
+	grep -q '^COUCHE-VM-RESULT: 0$' "$log"
+}
