@@ -10,7 +10,7 @@ rc=0
 args=$(IFS=,; echo "$*")
 vm_boot "$BUILD/boot1.log" "run.sh${args:+,$args}" || rc=1
 if [ $# = 0 ]; then
-	vm_boot "$BUILD/boot2.log" "run.sh,99-reboot-check.sh" || rc=1
+	vm_boot "$BUILD/boot2.log" "run.sh,reboot-check.sh" || rc=1
 fi
 pass=$(cat "$BUILD"/boot*.log | grep -cE '^    ok ')
 fail=$(cat "$BUILD"/boot*.log | grep -cE '^    not ok ')
