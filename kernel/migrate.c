@@ -59,8 +59,10 @@ static bool throttle_allows(struct couche *c)
 	s64 cap = max_t(s64, extent_kib, (s64)mbps * 1024);
 
 	c->mig_tokens_ns = now;
-	if (!mbps)
+	if (!mbps) {
+		c->mig_tokens = 0;
 		return true;
+	}
 	c->mig_tokens += div_u64(elapsed * mbps * 1024, NSEC_PER_SEC);
 	if (c->mig_tokens > cap)
 		c->mig_tokens = cap;

@@ -3,6 +3,7 @@
  * pattern: writes and checks self-describing 4 KiB blocks, for tests.
  *
  *   pattern write DEV FIRST COUNT TAG    blocks FIRST.. tagged TAG (1..2^32-1)
+ *   pattern write-dsync ...              the same with O_DIRECT|O_DSYNC (FUA)
  *   pattern verify DEV FIRST COUNT TAG   exit 1 at the first block that differs
  *   pattern scan DEV FIRST COUNT         "<block> <tag>" per block; tag 0 is
  *                                        all zeros, -1 is anything else
@@ -56,7 +57,7 @@ static int64_t identify(const uint32_t *b, uint64_t block)
 
 int main(int argc, char **argv)
 {
-	static uint32_t buf[BS / 4];
+	static uint32_t buf[BS / 4] __attribute__((aligned(BS)));
 	uint64_t first, count, i;
 	uint32_t tag = 0;
 	int fd, write_mode;
@@ -65,7 +66,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: pattern write|verify DEV FIRST COUNT TAG | scan DEV FIRST COUNT\n");
 		return 2;
 	}
-	write_mode = !strcmp(argv[1], "write");
+	write_mode = !strncmp(argv[1], "write", 5);
 	first = strtoull(argv[3], NULL, 10);
 	count = strtoull(argv[4], NULL, 10);
 	if (strcmp(argv[1], "scan")) {
@@ -73,7 +74,8 @@ int main(int argc, char **argv)
 			return 2;
 		tag = strtoul(argv[5], NULL, 10);
 	}
-	fd = open(argv[2], write_mode ? O_WRONLY : O_RDONLY);
+	fd = open(argv[2], !write_mode ? O_RDONLY :
+		  !strcmp(argv[1], "write-dsync") ? O_WRONLY | O_DIRECT | O_DSYNC : O_WRONLY);
 	if (fd < 0) {
 		fprintf(stderr, "pattern: %s: %s\n", argv[2], strerror(errno));
 		return 2;

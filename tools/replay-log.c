@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <unistd.h>
 
 #define LOG_FLUSH_FLAG		(1 << 0)
@@ -52,6 +54,8 @@ static void open_log(const char *path)
 	log_fd = open(path, O_RDONLY);
 	if (log_fd < 0)
 		die(path);
+	/* The log is written below the page cache: drop what it holds. */
+	ioctl(log_fd, BLKFLSBUF, 0);
 	if (pread(log_fd, &s, sizeof(s), 0) != sizeof(s))
 		die("read log super");
 	if (le64toh(s.magic) != WRITE_LOG_MAGIC) {

@@ -26,7 +26,7 @@ vm_boot() {
 	log=$1 run=$2 limit=${3:-2400}
 	set -- 
 	for i in 0 1 2 3 4; do
-		set -- "$@" -drive "file=$BUILD/disk$i.img,if=virtio,format=raw,cache=writeback"
+		set -- "$@" -drive "file=$BUILD/disk$i.img,if=virtio,format=raw,cache=writeback,discard=unmap"
 	done
 	timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu max \
 		-smp 2 -m "$VM_MEM" -nographic -no-reboot -nic none \
