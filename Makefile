@@ -30,8 +30,7 @@ deps:
 
 check: deps
 	$(MAKE) all
-	tools/kunit.sh
-	tools/vm/run-tests.sh
+	tools/check.sh
 
 kunit: deps
 	tools/kunit.sh

@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is there.
 set -e
 pkgs="make gcc libc6-dev linux-image-amd64 linux-headers-amd64 qemu-system-x86
-busybox-static fio dmsetup cpio kmod python3 bc flex bison libelf-dev
+busybox-static fio dmsetup cpio kmod python3 bc flex bison libelf-dev dkms
 linux-source-6.1 xz-utils sparse"
 need=""
 for p in $pkgs; do

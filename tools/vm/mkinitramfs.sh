@@ -42,4 +42,5 @@ install -m 644 "$top/kernel/dm-couche.ko" "$stage/lib/modules/dm-couche.ko"
 echo /lib/modules/dm-couche.ko >> "$stage/etc/modules.load"
 
 cp -r "$top/selftests" "$stage/selftests"
+cp "$top/tools/vm/demo-guest.sh" "$stage/selftests/demo.sh"
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

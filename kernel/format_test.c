@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the dm-couche on-disk encoding.
+ */
+#include <kunit/test.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "format.h"
+
+static void sample_geometry(struct couche_geometry *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->generation = 41;
+	memset(g->uuid, 0xab, sizeof(g->uuid));
+	g->extent_sectors = 8192;
+	g->nr_extents = 5000;
+	g->meta_blocks = 4096;
+	g->map_copy_blocks = 2047;
+	g->nr_tiers = 2;
+	strscpy(g->tiers[0].name, "hot", COUCHE_TIER_NAME_LEN);
+	g->tiers[0].kind = COUCHE_TIER_LINEAR;
+	g->tiers[0].nr_members = 1;
+	g->tiers[0].nr_slots = 1000;
+	strscpy(g->tiers[1].name, "cold", COUCHE_TIER_NAME_LEN);
+	g->tiers[1].kind = COUCHE_TIER_LINEAR;
+	g->tiers[1].nr_members = 1;
+	g->tiers[1].nr_slots = 9000;
+}
+
+static void *block(struct kunit *test)
+{
+	void *b = kunit_kzalloc(test, COUCHE_BLOCK_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	return b;
+}
+
+static void sb_roundtrip(struct kunit *test)
+{
+	struct couche_geometry g, out;
+	const char *why;
+	void *b = block(test);
+
+	sample_geometry(&g);
+	couche_sb_encode(b, &g);
+	KUNIT_ASSERT_EQ(test, couche_sb_decode(b, &out, &why), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&g, &out, sizeof(g)), 0);
+	KUNIT_EXPECT_FALSE(test, couche_block_is_zero(b));
+}
+
+static void sb_detects_every_flipped_byte(struct kunit *test)
+{
+	struct couche_geometry g, out;
+	const char *why;
+	u8 *b = block(test);
+	unsigned int i, caught = 0;
+
+	sample_geometry(&g);
+	couche_sb_encode(b, &g);
+	for (i = 0; i < COUCHE_BLOCK_SIZE; i += 7) {
+		b[i] ^= 0x10;
+		caught += couche_sb_decode(b, &out, &why) != 0;
+		b[i] ^= 0x10;
+	}
+	KUNIT_EXPECT_EQ(test, caught, (COUCHE_BLOCK_SIZE + 6) / 7);
+}
+
+static void sb_rejects_bad_geometry(struct kunit *test)
+{
+	struct couche_geometry g, out;
+	const char *why;
+	void *b = block(test);
+
+	sample_geometry(&g);
+	g.extent_sectors = 3000;
+	couche_sb_encode(b, &g);
+	KUNIT_EXPECT_EQ(test, couche_sb_decode(b, &out, &why), -EILSEQ);
+
+	sample_geometry(&g);
+	g.map_copy_blocks = 4;	/* 5000 extents need 5 blocks */
+	couche_sb_encode(b, &g);
+	KUNIT_EXPECT_EQ(test, couche_sb_decode(b, &out, &why), -EILSEQ);
+
+	sample_geometry(&g);
+	g.meta_blocks = 100;	/* two copies of 2047 blocks do not fit */
+	couche_sb_encode(b, &g);
+	KUNIT_EXPECT_EQ(test, couche_sb_decode(b, &out, &why), -EILSEQ);
+
+	sample_geometry(&g);
+	g.nr_tiers = 9;
+	couche_sb_encode(b, &g);
+	KUNIT_EXPECT_EQ(test, couche_sb_decode(b, &out, &why), -EILSEQ);
+
+	sample_geometry(&g);
+	g.tiers[1].kind = 7;
+	couche_sb_encode(b, &g);
+	KUNIT_EXPECT_EQ(test, couche_sb_decode(b, &out, &why), -EILSEQ);
+
+	memset(b, 0, COUCHE_BLOCK_SIZE);
+	KUNIT_EXPECT_TRUE(test, couche_block_is_zero(b));
+	KUNIT_EXPECT_EQ(test, couche_sb_decode(b, &out, &why), -EILSEQ);
+}
+
+static void map_block_roundtrip(struct kunit *test)
+{
+	u32 *in = kunit_kcalloc(test, COUCHE_ENTRIES_PER_BLOCK, 4, GFP_KERNEL);
+	u32 *out = kunit_kcalloc(test, COUCHE_ENTRIES_PER_BLOCK, 4, GFP_KERNEL);
+	const char *why;
+	void *b = block(test);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, in);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+	for (i = 0; i < 700; i++)
+		in[i] = (i % 3) ? ce_make(i % 8, i * 17) : 0;
+	in[5] |= CE_BUSY | CE_PINNED;	/* BUSY is never written */
+	couche_map_block_encode(b, 12, in, 700);
+	KUNIT_ASSERT_EQ(test, couche_map_block_decode(b, 12, out, 700, &why), 0);
+	in[5] &= ~CE_BUSY;
+	KUNIT_EXPECT_EQ(test, memcmp(in, out, 700 * 4), 0);
+	KUNIT_EXPECT_TRUE(test, out[5] & CE_PINNED);
+
+	/* At another index, or with the volume shorter than its entries. */
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 13, out, 700, &why), -EILSEQ);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, out, 600, &why), -EILSEQ);
+	((u8 *)b)[100] ^= 1;
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, out, 700, &why), -EILSEQ);
+}
+
+static void entry_fields(struct kunit *test)
+{
+	u32 e = ce_make(5, COUCHE_MAX_SLOTS - 1);
+
+	KUNIT_EXPECT_EQ(test, ce_tier(e), 5u);
+	KUNIT_EXPECT_EQ(test, ce_slot(e), COUCHE_MAX_SLOTS - 1);
+	KUNIT_EXPECT_TRUE(test, e & CE_MAPPED);
+	KUNIT_EXPECT_FALSE(test, e & (CE_BUSY | CE_PINNED));
+	KUNIT_EXPECT_EQ(test, ce_tier(e | CE_BUSY | CE_PINNED), 5u);
+}
+
+static void member_header(struct kunit *test)
+{
+	struct couche_disk_member m;
+	u8 uuid[16] = { 1, 2, 3 };
+	u8 *b = block(test);
+
+	couche_member_encode(b, uuid, 2, 4, COUCHE_TIER_RAID6, 6, 8192);
+	KUNIT_ASSERT_EQ(test, couche_member_decode(b, &m), 0);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(m.tier), 2u);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(m.slot), 4u);
+	KUNIT_EXPECT_EQ(test, memcmp(m.uuid, uuid, 16), 0);
+	b[40] ^= 0xff;
+	KUNIT_EXPECT_EQ(test, couche_member_decode(b, &m), -ENODATA);
+	memset(b, 0, COUCHE_BLOCK_SIZE);
+	KUNIT_EXPECT_EQ(test, couche_member_decode(b, &m), -ENODATA);
+}
+
+static struct kunit_case format_cases[] = {
+	KUNIT_CASE(sb_roundtrip),
+	KUNIT_CASE(sb_detects_every_flipped_byte),
+	KUNIT_CASE(sb_rejects_bad_geometry),
+	KUNIT_CASE(map_block_roundtrip),
+	KUNIT_CASE(entry_fields),
+	KUNIT_CASE(member_header),
+	{}
+};
+
+static struct kunit_suite format_suite = {
+	.name = "dm_couche_format",
+	.test_cases = format_cases,
+};
+
+kunit_test_suite(format_suite);

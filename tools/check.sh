@@ -1,0 +1,37 @@
+#!/bin/bash
+# make check: KUnit suites (UML), the DKMS build, then the VM selftests on
+# the Debian kernel.  Ends with one "check: N passed, M failed" line.
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+pass=0
+fail=0
+
+echo "=== KUnit (UML, linux-source-6.1)"
+if tools/kunit.sh > "$log" 2>&1; then :; else echo "kunit.sh failed"; fail=$((fail + 1)); fi
+grep -E 'PASSED|FAILED|CRASHED|Ran [0-9]+ tests|ERROR|error:' "$log" | grep -v '^\[.*\] \[PASSED\]' | tail -n 30
+p=$(sed -n 's/.*Ran [0-9]* tests: passed: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+f=$(sed -n 's/.*Ran [0-9]* tests:.*failed: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+[ -n "$p" ] || { echo "KUnit ran no test"; fail=$((fail + 1)); }
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+
+echo "=== DKMS"
+if tools/dkms-test.sh > "$log" 2>&1; then
+	pass=$((pass + 1)); echo "ok - dkms add/build/remove"
+else
+	fail=$((fail + 1)); echo "not ok - dkms add/build/remove"; tail -n 20 "$log"
+fi
+
+echo "=== VM selftests (qemu, Debian kernel $(tools/kernel-version))"
+tools/vm/run-tests.sh > "$log" 2>&1
+rc=$?
+grep -E '^(not )?ok |^    not ok|^    #|^selftests:|VM did not' "$log"
+p=$(sed -n 's/^selftests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
+f=$(sed -n 's/^selftests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
+[ -n "$p" ] || { echo "VM selftests gave no result"; tail -n 40 "$log"; fail=$((fail + 1)); }
+[ $rc = 0 ] || [ "${f:-0}" != 0 ] || fail=$((fail + 1))
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+
+echo "check: $pass passed, $fail failed"
+[ $fail = 0 ]
