@@ -121,7 +121,7 @@ struct couche {
 	unsigned long *work;		/* blocks being committed */
 	void *stage;			/* staging buffer for commits */
 	struct dm_io_client *io_client;
-	struct mutex commit_lock;
+	struct mutex commit_lock;	/* one commit at a time */
 	unsigned long last_commit;
 
 	/* Per extent: map entry and heat, 16 bytes in all. */

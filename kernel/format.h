@@ -22,6 +22,7 @@
 #ifndef DM_COUCHE_FORMAT_H
 #define DM_COUCHE_FORMAT_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <uapi/linux/dm-couche.h>
 
@@ -47,10 +48,10 @@
 #define CE_SLOT_MASK		((1u << CE_SLOT_BITS) - 1)
 #define CE_TIER_SHIFT		CE_SLOT_BITS
 #define CE_TIER_MASK		(7u << CE_TIER_SHIFT)
-#define CE_BUSY			(1u << 29)
-#define CE_PINNED		(1u << 30)
-#define CE_MAPPED		(1u << 31)
-#define COUCHE_MAX_SLOTS	(1u << CE_SLOT_BITS)
+#define CE_BUSY			BIT(29)
+#define CE_PINNED		BIT(30)
+#define CE_MAPPED		BIT(31)
+#define COUCHE_MAX_SLOTS	BIT(CE_SLOT_BITS)
 
 static inline unsigned int ce_tier(u32 e)
 {

@@ -50,8 +50,10 @@ void couche_epoch_drain(struct couche *c)
 {
 	unsigned int old = c->epoch;
 
+	/* Map changes before the flip; pairs with epoch_enter()'s barrier. */
 	smp_mb();
 	WRITE_ONCE(c->epoch, !old);
+	/* The flip before reading the old epoch's count. */
 	smp_mb();
 	wait_event(c->epoch_wait, !atomic_read(&c->epoch_count[old]));
 }
@@ -89,8 +91,10 @@ static void remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb
 			break;
 		nr -= c->tiers[t].nr_members;
 	}
-	if (WARN_ON_ONCE(t >= c->nr_tiers))
-		t = nr = 0;
+	if (WARN_ON_ONCE(t >= c->nr_tiers)) {
+		t = 0;
+		nr = 0;
+	}
 	bio_set_dev(bio, c->tiers[t].members[nr].dev->bdev);
 	pb->tier = t;
 	pb->member = nr;

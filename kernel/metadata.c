@@ -85,7 +85,7 @@ static int read_superblock(struct couche *c, struct couche_geometry *g,
 		*blank = true;
 	} else {
 		DMERR("metadata superblock: %s; %s", why[0], why[1]);
-		*error = "Metadata device holds no valid couche superblock; zero it to format a new volume";
+		*error = "No valid couche superblock: zero the device to format it";
 		r = -EILSEQ;
 	}
 out:
@@ -109,7 +109,7 @@ static int check_blank(struct couche *c, char **error)
 		}
 		for (i = 0; i < n; i++)
 			if (!couche_block_is_zero((u8 *)c->stage + i * COUCHE_BLOCK_SIZE)) {
-				*error = "Metadata device is neither zeroed nor a couche metadata device";
+				*error = "Metadata device is neither zeroed nor couche metadata";
 				return -EILSEQ;
 			}
 	}
@@ -180,6 +180,61 @@ static int check_geometry(struct couche *c, const struct couche_geometry *g,
 	return 0;
 }
 
+/* Reads a member's identity header; -ENODATA if it carries none. */
+static int read_member(struct couche *c, struct dm_dev *dev,
+		       struct couche_disk_member *m, char **error)
+{
+	int r = meta_io(c, dev->bdev, REQ_OP_READ, 0, 1, c->stage);
+
+	if (r) {
+		DMERR("cannot read identity of %s", dev->name);
+		*error = "Cannot read a member's identity header";
+		return r;
+	}
+	return couche_member_decode(c->stage, m);
+}
+
+static int check_member(struct couche *c, struct dm_dev *dev, unsigned int t,
+			unsigned int i, const u8 *uuid, char **error)
+{
+	struct couche_disk_member m;
+	int r = read_member(c, dev, &m, error);
+
+	if (r == -ENODATA) {
+		DMERR("%s carries no couche identity", dev->name);
+		*error = "Member is not part of this volume (no identity header)";
+		return -EINVAL;
+	}
+	if (r)
+		return r;
+	if (memcmp(m.uuid, uuid, 16)) {
+		DMERR("%s belongs to volume %pUb, not %pUb", dev->name, m.uuid, uuid);
+		*error = "Member device belongs to another couche volume";
+		return -EINVAL;
+	}
+	if (le32_to_cpu(m.tier) != t || le32_to_cpu(m.slot) != i) {
+		DMERR("%s is member %u of tier %u, named as member %u of tier %u",
+		      dev->name, le32_to_cpu(m.slot), le32_to_cpu(m.tier), i, t);
+		*error = "Member devices are given in the wrong order";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_blank_member(struct couche *c, struct dm_dev *dev, char **error)
+{
+	struct couche_disk_member m;
+	int r = read_member(c, dev, &m, error);
+
+	if (r == -ENODATA)
+		return 0;
+	if (r)
+		return r;
+	DMERR("%s belongs to volume %pUb", dev->name, m.uuid);
+	*error = "Member belongs to a couche volume: wipe its first MiB to reuse it";
+	return -EBUSY;
+}
+
 /*
  * Each member's first block names its volume, tier and slot.  With
  * @blank, members must carry no identity yet; otherwise they must carry
@@ -188,54 +243,23 @@ static int check_geometry(struct couche *c, const struct couche_geometry *g,
 static int check_members(struct couche *c, const u8 *uuid, bool blank,
 			 char **error)
 {
-	struct couche_disk_member m;
 	unsigned int t, i;
-	void *buf = c->stage;
 	int r;
 
 	for (t = 0; t < c->nr_tiers; t++) {
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
 			struct dm_dev *dev = c->tiers[t].members[i].dev;
 
-			r = meta_io(c, dev->bdev, REQ_OP_READ, 0, 1, buf);
-			if (r) {
-				DMERR("cannot read identity of %s", dev->name);
-				*error = "Cannot read a member's identity header";
+			r = blank ? check_blank_member(c, dev, error) :
+				check_member(c, dev, t, i, uuid, error);
+			if (r)
 				return r;
-			}
-			r = couche_member_decode(buf, &m);
-			if (blank) {
-				if (!r) {
-					DMERR("%s belongs to volume %pUb", dev->name, m.uuid);
-					*error = "Member device already belongs to a couche volume; wipe its first MiB to reuse it";
-					return -EBUSY;
-				}
-				continue;
-			}
-			if (r) {
-				DMERR("%s carries no couche identity", dev->name);
-				*error = "Member device is not part of this volume (no identity header)";
-				return -EINVAL;
-			}
-			if (memcmp(m.uuid, uuid, 16)) {
-				DMERR("%s belongs to volume %pUb, not %pUb",
-				      dev->name, m.uuid, uuid);
-				*error = "Member device belongs to another couche volume";
-				return -EINVAL;
-			}
-			if (le32_to_cpu(m.tier) != t || le32_to_cpu(m.slot) != i) {
-				DMERR("%s is member %u of tier %u, named as member %u of tier %u",
-				      dev->name, le32_to_cpu(m.slot),
-				      le32_to_cpu(m.tier), i, t);
-				*error = "Member devices are given in the wrong order";
-				return -EINVAL;
-			}
 		}
 	}
 	return 0;
 }
 
-static int format(struct couche *c, char **error)
+static int format_volume(struct couche *c, char **error)
 {
 	struct couche_geometry *g = &c->geo;
 	unsigned int t, i;
@@ -243,7 +267,7 @@ static int format(struct couche *c, char **error)
 	int r;
 
 	if (c->params.read_only) {
-		*error = "Metadata device is blank and the table is read_only: cannot format";
+		*error = "Blank metadata device and read_only table: nothing to load";
 		return -EROFS;
 	}
 	r = check_members(c, NULL, true, error);
@@ -399,7 +423,7 @@ int couche_meta_open(struct couche *c, char **error)
 	if (blank) {
 		r = check_blank(c, error);
 		if (!r)
-			r = format(c, error);
+			r = format_volume(c, error);
 		if (r)
 			return r;
 		g = c->geo;
@@ -521,7 +545,7 @@ static int write_map_blocks(struct couche *c, unsigned long *set, unsigned int c
 		if (b >= c->map_blocks)
 			return 0;
 		for (n = 0; n < STAGE_BLOCKS && b + n < c->map_blocks &&
-			    test_bit(b + n, set); n++)
+		     test_bit(b + n, set); n++)
 			encode_block(c, b + n, (u8 *)c->stage + n * COUCHE_BLOCK_SIZE);
 		r = meta_write(c, start + b, n, c->stage, 0);
 		if (r)

@@ -129,7 +129,8 @@ void couche_start_migrations(struct couche *c)
 			break;
 		op = couche_op_alloc(c, 0, COUCHE_OP_MIGRATE);
 		spin_lock_irq(&c->lock);
-		if (!next_request(c, &extent, &tier, &pin)) {
+		/* Checked under the lock presuspend sets it with. */
+		if (c->quiescing || !next_request(c, &extent, &tier, &pin)) {
 			spin_unlock_irq(&c->lock);
 			mempool_free(op, &c->op_pool);
 			break;

@@ -12,7 +12,7 @@
 #include "couche.h"
 
 #define DM_MSG_PREFIX "couche"
-#define COUCHE_MAX_EXTENTS (1u << 28)
+#define COUCHE_MAX_EXTENTS BIT(28)
 
 void couche_wake(struct couche *c)
 {
@@ -163,7 +163,7 @@ static int size_tiers(struct couche *c, char **error)
 		usable += nr - tier->reserve;
 	}
 	if (c->nr_extents > usable) {
-		DMERR("volume of %u extents exceeds the %llu usable extents of its tiers (reserve_pct %u)",
+		DMERR("volume of %u extents exceeds the %llu usable ones (reserve_pct %u)",
 		      c->nr_extents, usable, c->params.reserve_pct);
 		*error = "Volume is larger than the tiers can hold";
 		return -ENOSPC;
