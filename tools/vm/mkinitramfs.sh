@@ -27,18 +27,24 @@ for t in pattern replay-log; do
 	copy_bin "$top/tools/$t" "/usr/local/bin/$t"
 done
 
-# Distro modules, in load order, then ours.
+# Distro modules, in load order, then ours.  A debug kernel (DEBUG_KERNEL,
+# tools/vm/debug-kernel.sh) has everything built in but brd.
 : > "$stage/etc/modules.load"
-for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
-	 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay; do
-	modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
-done | awk '!seen[$0]++' | while read -r ko; do
-	install -D -m 644 "$ko" "$stage$ko"
-	echo "$ko" >> "$stage/etc/modules.load"
-done
-brd=$(modprobe -S "$kver" --show-depends brd | awk '$1 == "insmod" { print $2 }')
-install -m 644 "$brd" "$stage/lib/modules/brd.ko"
-install -m 644 "$top/kernel/dm-couche.ko" "$stage/lib/modules/dm-couche.ko"
+if [ -n "$DEBUG_KERNEL" ]; then
+	install -m 644 "$DEBUG_BRD" "$stage/lib/modules/brd.ko"
+	install -m 644 "$DEBUG_MODULE" "$stage/lib/modules/dm-couche.ko"
+else
+	for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
+		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay; do
+		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++' | while read -r ko; do
+		install -D -m 644 "$ko" "$stage$ko"
+		echo "$ko" >> "$stage/etc/modules.load"
+	done
+	brd=$(modprobe -S "$kver" --show-depends brd | awk '$1 == "insmod" { print $2 }')
+	install -m 644 "$brd" "$stage/lib/modules/brd.ko"
+	install -m 644 "$top/kernel/dm-couche.ko" "$stage/lib/modules/dm-couche.ko"
+fi
 echo /lib/modules/dm-couche.ko >> "$stage/etc/modules.load"
 
 cp -r "$top/selftests" "$stage/selftests"

@@ -7,7 +7,8 @@ VM_MEM=${VM_MEM:-2048}
 mkdir -p "$BUILD"
 
 vm_prepare() {
-	[ -e "/boot/vmlinuz-$KVER" ] || { echo "vm: /boot/vmlinuz-$KVER missing (make deps)" >&2; return 1; }
+	KIMAGE=${DEBUG_KERNEL:-/boot/vmlinuz-$KVER}
+	[ -e "$KIMAGE" ] || { echo "vm: $KIMAGE missing (make deps)" >&2; return 1; }
 	"$top/tools/vm/mkinitramfs.sh" "$KVER" "$BUILD/initramfs.gz"
 }
 
@@ -30,7 +31,7 @@ vm_boot() {
 	done
 	timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu max \
 		-smp 2 -m "$VM_MEM" -nographic -no-reboot -nic none \
-		-kernel "/boot/vmlinuz-$KVER" -initrd "$BUILD/initramfs.gz" \
+		-kernel "$KIMAGE" -initrd "$BUILD/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 loglevel=4 couche.run=$run" \
 		"$@" < /dev/null 2>&1 | tr -d '\r' | tee "$log" | grep --line-buffered -v '^\[' 
 	grep -q '^COUCHE-VM-RESULT: 0$' "$log"
