@@ -115,7 +115,8 @@ struct couche {
 	u32 map_blocks;
 	bool loaded;
 	bool meta_failed;
-	bool meta_dirty;
+	u64 dirty_seq;			/* bumped by every map change */
+	u64 durable_seq;		/* dirty_seq of the last commit */
 	unsigned long *dirty;		/* map blocks changed since last commit */
 	unsigned long *stale;		/* blocks the inactive copy lacks */
 	unsigned long *work;		/* blocks being committed */
@@ -203,6 +204,15 @@ int couche_parse_tier_name(struct couche *c, const char *s);
 int couche_set_param(struct couche_params *p, const char *name,
 		     const char *value, char **error);
 
+/*
+ * True while the map has changes that are not durable yet, including
+ * while a commit of them is under way: a flush or FUA bio must wait.
+ */
+static inline bool couche_uncommitted(struct couche *c)
+{
+	return READ_ONCE(c->durable_seq) != READ_ONCE(c->dirty_seq);
+}
+
 /* Functions defined in metadata.c */
 int couche_meta_open(struct couche *c, char **error);
 void couche_meta_close(struct couche *c);
@@ -233,6 +243,17 @@ void couche_cancel_migrations(struct couche *c);
 
 /* Functions defined in target.c */
 void couche_wake(struct couche *c);
+
+/* A tier new data may go to: all its members alive. */
+static inline bool couche_tier_usable(struct couche *c, unsigned int t)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->tiers[t].nr_members; i++)
+		if (READ_ONCE(c->tiers[t].members[i].dead))
+			return false;
+	return true;
+}
 
 static inline sector_t couche_slot_sector(struct couche *c, u32 slot)
 {

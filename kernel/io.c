@@ -118,7 +118,7 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 	pb->member = -1;
 
 	if (is_empty_flush(bio)) {
-		if (READ_ONCE(c->meta_dirty)) {
+		if (couche_uncommitted(c)) {
 			defer_bio(c, bio, &c->flush_bios);
 			return DM_MAPIO_SUBMITTED;
 		}
@@ -139,7 +139,7 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 		couche_heat_count(c, extent, write);
 	}
 
-	if ((bio->bi_opf & REQ_FUA) && READ_ONCE(c->meta_dirty)) {
+	if ((bio->bi_opf & REQ_FUA) && couche_uncommitted(c)) {
 		defer_bio(c, bio, &c->flush_bios);
 		return DM_MAPIO_SUBMITTED;
 	}
@@ -211,10 +211,17 @@ void couche_op_remove(struct couche *c, struct couche_op *op)
 	c->map[op->extent] &= ~CE_BUSY;
 }
 
+/*
+ * Ops are freed only by the worker, so the worker must not sleep waiting
+ * for one: on failure the caller retries when an op completes (or at the
+ * next waker tick).
+ */
 struct couche_op *couche_op_alloc(struct couche *c, u32 extent, u8 kind)
 {
-	struct couche_op *op = mempool_alloc(&c->op_pool, GFP_NOIO);
+	struct couche_op *op = mempool_alloc(&c->op_pool, GFP_NOWAIT | __GFP_NOWARN);
 
+	if (!op)
+		return NULL;
 	memset(op, 0, sizeof(*op));
 	op->c = c;
 	op->extent = extent;
@@ -248,37 +255,42 @@ static void submit_mapped(struct couche *c, struct bio *bio, u32 e)
 	submit_bio_noacct(bio);
 }
 
-static void start_provision(struct couche *c, struct bio *bio, u32 extent)
+/* The tier a new extent goes to: pinned, else fastest with room and alive. */
+static int pick_tier(struct couche *c, u32 e)
 {
-	struct couche_op *op = couche_op_alloc(c, extent, COUCHE_OP_PROVISION);
 	const struct couche_slots *slots[COUCHE_MAX_TIERS];
 	u32 reserve[COUCHE_MAX_TIERS];
-	struct dm_io_region where;
 	unsigned int t;
-	int tier, r;
-	u32 e;
 
+	if (e & CE_PINNED)
+		return couche_tier_usable(c, ce_tier(e)) ? ce_tier(e) : -EIO;
 	for (t = 0; t < c->nr_tiers; t++) {
 		slots[t] = &c->tiers[t].slots;
-		reserve[t] = c->tiers[t].reserve;
+		/* A tier with a dead member takes nothing new. */
+		reserve[t] = couche_tier_usable(c, t) ? c->tiers[t].reserve : U32_MAX;
 	}
+	return couche_pick_tier(slots, reserve, c->nr_tiers);
+}
+
+/* Returns -ENOMEM (bio untouched) if no op could be had without sleeping. */
+static int start_provision(struct couche *c, struct bio *bio, u32 extent)
+{
+	struct couche_op *op = couche_op_alloc(c, extent, COUCHE_OP_PROVISION);
+	struct dm_io_region where;
+	int tier, r;
+
+	if (!op)
+		return -ENOMEM;
 	spin_lock_irq(&c->lock);
-	e = c->map[extent];
-	if (e & CE_PINNED) {
-		tier = ce_tier(e);
-		r = couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot);
-	} else {
-		tier = couche_pick_tier(slots, reserve, c->nr_tiers);
-		r = tier < 0 ? tier :
-			couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot);
-	}
+	tier = pick_tier(c, c->map[extent]);
+	r = tier < 0 ? tier : couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot);
 	if (r) {
 		spin_unlock_irq(&c->lock);
 		mempool_free(op, &c->op_pool);
-		DMERR_LIMIT("no free extent for a write to extent %u", extent);
-		bio->bi_status = BLK_STS_NOSPC;
+		DMERR_LIMIT("no usable free extent for a write to extent %u", extent);
+		bio->bi_status = r == -EIO ? BLK_STS_IOERR : BLK_STS_NOSPC;
 		bio_endio(bio);
-		return;
+		return 0;
 	}
 	op->dst_tier = tier;
 	couche_op_insert(c, op);
@@ -289,19 +301,27 @@ static void start_provision(struct couche *c, struct bio *bio, u32 extent)
 	where.sector = couche_slot_sector(c, op->dst_slot);
 	where.count = c->extent_sectors;
 	dm_kcopyd_zero(c->kcopyd, 1, &where, 0, couche_op_done, op);
+	return 0;
 }
 
-/* Worker: route one bio by the current state of its extent. */
-static void process_bio(struct couche *c, struct bio *bio, bool committed)
+/*
+ * Worker: route one bio by the current state of its extent.  Returns
+ * -ENOMEM, with the bio untouched, if it must be retried later.
+ */
+static int process_bio(struct couche *c, struct bio *bio, bool committed)
 {
 	u32 extent = dm_target_offset(c->ti, bio->bi_iter.bi_sector) >> c->extent_shift;
 	bool write = op_is_write(bio_op(bio));
 	struct couche_op *op;
 	u32 e;
 
-	if (!committed && (bio->bi_opf & REQ_FUA) && READ_ONCE(c->meta_dirty)) {
+	if (write && (c->params.read_only || READ_ONCE(c->meta_failed))) {
+		bio_io_error(bio);
+		return 0;
+	}
+	if (!committed && (bio->bi_opf & REQ_FUA) && couche_uncommitted(c)) {
 		defer_bio(c, bio, &c->flush_bios);
-		return;
+		return 0;
 	}
 	spin_lock_irq(&c->lock);
 	e = c->map[extent];
@@ -310,7 +330,7 @@ static void process_bio(struct couche *c, struct bio *bio, bool committed)
 		if (!WARN_ON_ONCE(!op)) {
 			bio_list_add(&op->deferred, bio);
 			spin_unlock_irq(&c->lock);
-			return;
+			return 0;
 		}
 	}
 	spin_unlock_irq(&c->lock);
@@ -322,16 +342,37 @@ static void process_bio(struct couche *c, struct bio *bio, bool committed)
 			zero_fill_bio(bio);
 		bio_endio(bio);
 	} else {
-		start_provision(c, bio, extent);
+		return start_provision(c, bio, extent);
 	}
+	return 0;
+}
+
+/* Puts @bio, then @rest, back at the head of @to, in order. */
+static void requeue_bios(struct couche *c, struct bio *bio, struct bio_list *rest,
+			 struct bio_list *to)
+{
+	struct bio_list l;
+
+	bio_list_init(&l);
+	bio_list_add(&l, bio);
+	bio_list_merge(&l, rest);
+	bio_list_init(rest);
+	spin_lock_irq(&c->lock);
+	bio_list_merge(&l, to);
+	*to = l;
+	spin_unlock_irq(&c->lock);
 }
 
 void couche_release_bios(struct couche *c, struct bio_list *bios)
 {
 	struct bio *bio;
 
-	while ((bio = bio_list_pop(bios)))
-		process_bio(c, bio, false);
+	while ((bio = bio_list_pop(bios))) {
+		if (process_bio(c, bio, false) == -ENOMEM) {
+			requeue_bios(c, bio, bios, &c->deferred_bios);
+			return;
+		}
+	}
 }
 
 static void fail_bios(struct bio_list *bios, blk_status_t status)
@@ -370,8 +411,9 @@ void couche_process_deferred(struct couche *c)
 		if (is_empty_flush(bio)) {
 			remap_flush(c, bio, dm_per_bio_data(bio, sizeof(struct couche_bio)));
 			submit_bio_noacct(bio);
-		} else {
-			process_bio(c, bio, true);
+		} else if (process_bio(c, bio, true) == -ENOMEM) {
+			requeue_bios(c, bio, &flushes, &c->flush_bios);
+			return;
 		}
 	}
 }

@@ -155,6 +155,10 @@ static int check_geometry(struct couche *c, const struct couche_geometry *g,
 		*error = "Volume is shorter than in the metadata; shrinking is not supported";
 		return -EINVAL;
 	}
+	if (c->meta_blocks < COUCHE_SB_BLOCKS + 2ull * g->map_copy_blocks) {
+		*error = "Metadata device is smaller than when it was formatted";
+		return -EINVAL;
+	}
 	if (couche_map_blocks(c->nr_extents) > g->map_copy_blocks) {
 		*error = "Metadata device was formatted too small for this volume length";
 		return -ENOSPC;
@@ -385,6 +389,33 @@ static int load_map(struct couche *c, const struct couche_geometry *g,
 	return 0;
 }
 
+/*
+ * While a reload builds this table, the old one is live and may commit,
+ * rewriting the copy being read.  Load until the superblock generation
+ * is the same before and after.
+ */
+static int load_map_stable(struct couche *c, struct couche_geometry *g,
+			   char **error)
+{
+	struct couche_geometry now;
+	int tries, r = 0;
+	bool blank;
+
+	for (tries = 0; tries < 8; tries++) {
+		r = load_map(c, g, error);
+		if (read_superblock(c, &now, &blank, error) || blank)
+			return r ? r : -EIO;
+		if (now.generation == g->generation)
+			return r;
+		r = check_geometry(c, &now, error);
+		if (r)
+			return r;
+		*g = now;
+	}
+	*error = "Metadata keeps changing while loading: is another table using it?";
+	return -EBUSY;
+}
+
 int couche_meta_open(struct couche *c, char **error)
 {
 	struct couche_geometry g;
@@ -434,7 +465,7 @@ int couche_meta_open(struct couche *c, char **error)
 		if (r)
 			return r;
 	}
-	r = load_map(c, &g, error);
+	r = load_map_stable(c, &g, error);
 	if (r)
 		return r;
 
@@ -445,7 +476,7 @@ int couche_meta_open(struct couche *c, char **error)
 	if (memcmp(&g, &c->geo, sizeof(g))) {
 		/* Grown volume or devices: commit the new geometry. */
 		bitmap_fill(c->dirty, c->map_blocks);
-		c->meta_dirty = true;
+		c->dirty_seq++;
 	}
 	c->loaded = true;
 	c->last_commit = jiffies;
@@ -480,7 +511,7 @@ int couche_meta_reload_if_changed(struct couche *c)
 	c->geo = g;
 	bitmap_fill(c->stale, c->map_blocks);
 	bitmap_fill(c->dirty, c->map_blocks);
-	c->meta_dirty = true;
+	c->dirty_seq++;
 out:
 	if (r)
 		DMERR("cannot reload metadata: %s", error ? error : "I/O error");
@@ -502,10 +533,15 @@ void couche_meta_close(struct couche *c)
 void couche_mark_dirty(struct couche *c, u32 extent)
 {
 	__set_bit(extent / COUCHE_ENTRIES_PER_BLOCK, c->dirty);
-	c->meta_dirty = true;
+	c->dirty_seq++;
 }
 
-static void flush_data_devices(struct couche *c)
+/*
+ * Dead members are skipped: nothing is allocated on them once they are
+ * dead, so no new mapping relies on their cache.  A failed flush fails
+ * the commit: what the map would name may not be on the device.
+ */
+static int flush_data_devices(struct couche *c)
 {
 	unsigned int t, i;
 
@@ -513,13 +549,17 @@ static void flush_data_devices(struct couche *c)
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
 			struct couche_member *m = &c->tiers[t].members[i];
 
-			if (!READ_ONCE(m->dead) && blkdev_issue_flush(m->dev->bdev)) {
+			if (READ_ONCE(m->dead))
+				continue;
+			if (blkdev_issue_flush(m->dev->bdev)) {
 				DMERR("flush of %s failed; marking it dead", m->dev->name);
 				WRITE_ONCE(m->dead, true);
 				dm_table_event(c->ti->table);
+				return -EIO;
 			}
 		}
 	}
+	return 0;
 }
 
 static void encode_block(struct couche *c, u32 b, void *dst)
@@ -563,6 +603,7 @@ int couche_commit(struct couche *c)
 {
 	struct couche_geometry g;
 	unsigned int copy;
+	u64 seq;
 	int r = 0;
 
 	mutex_lock(&c->commit_lock);
@@ -570,16 +611,18 @@ int couche_commit(struct couche *c)
 		r = -EIO;
 		goto out;
 	}
-	if (!c->meta_dirty || c->params.read_only)
+	if (!couche_uncommitted(c) || c->params.read_only)
 		goto out;
 
 	spin_lock_irq(&c->lock);
 	bitmap_copy(c->work, c->dirty, c->map_blocks);
 	bitmap_zero(c->dirty, c->map_blocks);
-	c->meta_dirty = false;
+	seq = c->dirty_seq;
 	spin_unlock_irq(&c->lock);
 
-	flush_data_devices(c);
+	r = flush_data_devices(c);
+	if (r)
+		goto fail;
 
 	g = c->geo;
 	g.generation++;
@@ -593,6 +636,7 @@ int couche_commit(struct couche *c)
 	if (r)
 		goto fail;
 	c->geo = g;
+	WRITE_ONCE(c->durable_seq, seq);
 	/* The copy now inactive lacks exactly what this commit changed. */
 	bitmap_copy(c->stale, c->work, c->map_blocks);
 	c->last_commit = jiffies;

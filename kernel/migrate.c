@@ -128,6 +128,8 @@ void couche_start_migrations(struct couche *c)
 		if (!throttle_allows(c))
 			break;
 		op = couche_op_alloc(c, 0, COUCHE_OP_MIGRATE);
+		if (!op)
+			break;	/* retried when an op completes */
 		spin_lock_irq(&c->lock);
 		/* Checked under the lock presuspend sets it with. */
 		if (c->quiescing || !next_request(c, &extent, &tier, &pin)) {
@@ -149,13 +151,14 @@ void couche_start_migrations(struct couche *c)
 			mempool_free(op, &c->op_pool);
 			continue;
 		}
-		r = couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot);
+		r = couche_tier_usable(c, tier) ?
+			couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot) : -EIO;
 		if (r) {
 			c->stats.mig_failed++;
 			spin_unlock_irq(&c->lock);
 			mempool_free(op, &c->op_pool);
-			DMWARN_LIMIT("tier %s is full: extent %u not moved",
-				     c->tiers[tier].name, extent);
+			DMWARN_LIMIT("tier %s is %s: extent %u not moved", c->tiers[tier].name,
+				     r == -EIO ? "failed" : "full", extent);
 			continue;
 		}
 		op->extent = extent;
@@ -216,6 +219,12 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 
 	spin_lock_irq(&c->lock);
 	list_for_each_entry(op, ops, list) {
+		if (r && !op->error) {
+			/* The map on disk still names the source: so must memory. */
+			c->map[op->extent] = ce_make(op->src_tier, op->src_slot) | CE_BUSY |
+				(c->map[op->extent] & CE_PINNED);
+			op->error = r;
+		}
 		couche_op_remove(c, op);
 		bio_list_merge(&bios, &op->deferred);
 		c->mig_running--;
@@ -235,13 +244,14 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 	 * sent to them is still in flight.  If the commit failed, keep them:
 	 * the map on disk still names them.
 	 */
-	if (moved && !r)
+	if (moved && !r) {
 		couche_epoch_drain(c);
-	spin_lock_irq(&c->lock);
-	list_for_each_entry(op, ops, list)
-		if (!op->error && !r)
-			couche_slot_free(&c->tiers[op->src_tier].slots, op->src_slot);
-	spin_unlock_irq(&c->lock);
+		spin_lock_irq(&c->lock);
+		list_for_each_entry(op, ops, list)
+			if (!op->error)
+				couche_slot_free(&c->tiers[op->src_tier].slots, op->src_slot);
+		spin_unlock_irq(&c->lock);
+	}
 
 	list_for_each_entry_safe(op, tmp, ops, list) {
 		if (op->error)

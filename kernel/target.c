@@ -40,7 +40,7 @@ static void do_waker(struct work_struct *ws)
 	struct couche *c = container_of(to_delayed_work(ws), struct couche, waker);
 
 	couche_heat_tick(c);
-	if (READ_ONCE(c->meta_dirty) &&
+	if (couche_uncommitted(c) &&
 	    time_after(jiffies, c->last_commit + COUCHE_COMMIT_PERIOD))
 		c->commit_due = true;
 	queue_work(c->wq, &c->worker);
@@ -252,9 +252,11 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	c->extent_sectors = extent;
 	c->extent_shift = ilog2(extent);
-	r = dm_read_arg(&nr_tiers, &as, &c->nr_tiers, &ti->error);
+	/* dm_read_arg() stores the value before it checks the range. */
+	r = dm_read_arg(&nr_tiers, &as, &t, &ti->error);
 	if (r)
 		goto bad;
+	c->nr_tiers = t;
 	for (t = 0; t < c->nr_tiers; t++) {
 		r = parse_tier(c, &as, t, &ti->error);
 		if (r) {
@@ -514,6 +516,21 @@ static void set_pins(struct couche *c, u32 first, u32 last, int tier)
 }
 
 /*
+ * Pins are stored in the map: change them only while this table is live
+ * and commits, or the change would be lost at the next table swap.
+ */
+static int can_change_pins(struct couche *c)
+{
+	if (c->params.read_only)
+		return -EROFS;
+	if (!c->active || c->quiescing) {
+		DMWARN("pin/unpin while suspended: resume the device first");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
  * migrate <first>[-<last>] <tier>
  * pin <first>[-<last>] <tier>
  * unpin <first>[-<last>]
@@ -533,6 +550,10 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 	if (!strcasecmp(argv[0], "set")) {
 		if (argc != 3) {
 			DMWARN("usage: set <key> <value>");
+			return -EINVAL;
+		}
+		if (!strcasecmp(argv[1], "reserve_pct")) {
+			DMWARN("reserve_pct is set in the table, not at run time");
 			return -EINVAL;
 		}
 		spin_lock_irq(&c->lock);
@@ -556,10 +577,10 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 	if (!strcasecmp(argv[0], "extents") && argc == 2)
 		return emit_extents(c, first, last, result, maxlen);
 	if (!strcasecmp(argv[0], "unpin") && argc == 2) {
-		if (c->params.read_only)
-			return -EROFS;
-		set_pins(c, first, last, -1);
-		return 0;
+		r = can_change_pins(c);
+		if (!r)
+			set_pins(c, first, last, -1);
+		return r;
 	}
 	if ((strcasecmp(argv[0], "migrate") && strcasecmp(argv[0], "pin")) || argc != 3) {
 		DMWARN("unknown message: expected migrate, pin, unpin, set or extents");
@@ -573,7 +594,8 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 	if (c->params.read_only)
 		return -EROFS;
 	if (!strcasecmp(argv[0], "pin")) {
-		r = check_pins(c, first, last, tier);
+		/* A pin overrides earlier pins. */
+		r = can_change_pins(c);
 		if (r)
 			return r;
 		set_pins(c, first, last, tier);

@@ -15,6 +15,7 @@ bad "no arguments" "0 $L couche"
 bad "missing tiers" "0 $L couche $META $EXT 3 3 hot linear $HOT"
 bad "tier count 0" "0 $L couche $META $EXT 0"
 bad "tier count 9" "0 $L couche $META $EXT 9 $t3"
+bad "tier count 1000" "0 $L couche $META $EXT 1000 $t3"
 bad "extent size not a power of two" "0 $L couche $META 3000 3 $t3"
 bad "extent size below 1 MiB" "0 $L couche $META 1024 3 $t3"
 bad "extent size above 1 GiB" "0 $L couche $META 4194304 3 $t3"
@@ -81,7 +82,7 @@ pattern write $DEV 0 512 5
 for m in "" "migrate" "migrate 0" "migrate 200 hot" "migrate 5-2 hot" "migrate 0 nosuch" \
 	 "migrate 0 7" "migrate -1 hot" "migrate 0-18446744073709551615 hot" "migrate x hot" \
 	 "pin 0" "pin 0-1 nosuch" "unpin" "unpin a-b" "frobnicate 0" "set max_migrations 0" \
-	 "set nosuch 1" "set reserve_pct" "set heat_halflife_s abc" "extents 0-500" "migrate 0 hot extra"; do
+	 "set nosuch 1" "set reserve_pct" "set reserve_pct 5" "set heat_halflife_s abc" "extents 0-500" "migrate 0 hot extra"; do
 	refuse "message '$m' refused" dmsetup message $VOL 0 $m
 done
 st=$(status)

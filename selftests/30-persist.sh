@@ -13,6 +13,7 @@ is "$(extent_tier 20) $(extent_tier 60) $(extent_tier 100)" "cold warm hot" "ext
 map=$(dmsetup message $VOL 0 extents 0-119 | awk '{ print $2 }' | md5sum)
 
 check "suspend" dmsetup suspend $VOL
+refuse "pin while suspended is refused (it could not be committed)" msg pin 0 hot
 check "resume" dmsetup resume $VOL
 check "data after suspend/resume" pattern verify $DEV 0 30720 21
 
