@@ -59,6 +59,10 @@ struct couche_tier {
 	struct couche_member members[COUCHE_MAX_MEMBERS];
 	struct couche_slots slots;
 	u32 reserve;		/* slots new writes leave free */
+	/* raid6: k data members, chunk size, stripes per slot */
+	u32 k;
+	u32 chunk_sectors;
+	u32 sps;
 };
 
 enum couche_op_kind {
@@ -76,10 +80,12 @@ struct couche_op {
 	u8 src_tier;
 	u8 dst_tier;
 	bool pin;
+	bool promote;		/* moving up for a write: fail it if this fails */
 	u32 src_slot;
 	u32 dst_slot;
 	int error;
 	struct bio_list deferred;
+	struct work_struct copy_work;	/* raid6 copies */
 };
 
 /* A queued migration request: extents next..last go to tier. */
@@ -157,6 +163,7 @@ struct couche {
 
 	struct dm_kcopyd_client *kcopyd;
 	struct workqueue_struct *wq;
+	struct workqueue_struct *r6_wq;	/* raid6 copies, degraded reads */
 	struct work_struct worker;
 	struct delayed_work waker;
 	unsigned long event_pending;
@@ -170,6 +177,11 @@ struct couche_bio {
 	s8 epoch;	/* -1: not counted */
 	s8 tier;
 	s8 member;
+	bool retried;			/* raid6: failed read redone */
+	u32 e;				/* raid6: map entry read through */
+	struct bvec_iter saved;		/* raid6 reads: before remap */
+	struct couche *c;
+	struct work_struct work;	/* raid6: degraded read */
 };
 
 /* Functions defined in alloc.c */
@@ -240,11 +252,24 @@ int couche_queue_migration(struct couche *c, u32 first, u32 last,
 void couche_start_migrations(struct couche *c);
 void couche_finish_migrations(struct couche *c, struct list_head *ops);
 void couche_cancel_migrations(struct couche *c);
+int couche_promote(struct couche *c, struct bio *bio, u32 extent);
+
+/* Functions defined in raid6.c */
+unsigned int couche_r6_role_member(u32 k, u64 g, unsigned int role);
+void couche_r6_locate(const struct couche_tier *t, u32 slot, sector_t off,
+		      unsigned int *member, sector_t *sector, sector_t *left);
+int couche_r6_recover(u32 k, size_t bytes, void **ptrs, const bool *failed);
+void couche_r6_queue_copy(struct couche *c, struct couche_op *op);
+void couche_r6_queue_read(struct couche *c, struct bio *bio, u32 e);
 
 /* Functions defined in target.c */
 void couche_wake(struct couche *c);
 
-/* A tier new data may go to: all its members alive. */
+/*
+ * A tier new data may go to: all members alive.  (A raid6 member that
+ * missed writes would hold stale chunks when it comes back; until rebuild
+ * exists, a degraded raid6 tier only serves and gives up extents.)
+ */
 static inline bool couche_tier_usable(struct couche *c, unsigned int t)
 {
 	unsigned int i;
@@ -253,6 +278,11 @@ static inline bool couche_tier_usable(struct couche *c, unsigned int t)
 		if (READ_ONCE(c->tiers[t].members[i].dead))
 			return false;
 	return true;
+}
+
+static inline bool couche_is_raid6(struct couche *c, unsigned int t)
+{
+	return c->tiers[t].kind == COUCHE_TIER_RAID6;
 }
 
 static inline sector_t couche_slot_sector(struct couche *c, u32 slot)

@@ -80,6 +80,32 @@ static void remap(struct couche *c, struct bio *bio, struct couche_bio *pb,
 	pb->member = 0;
 }
 
+/*
+ * A read of a raid6 extent goes to the member holding its chunk, trimmed
+ * to the chunk.  False if that member is dead: the worker rebuilds it.
+ */
+static bool remap_raid6(struct couche *c, struct bio *bio, struct couche_bio *pb,
+			u32 e, sector_t offset)
+{
+	struct couche_tier *t = &c->tiers[ce_tier(e)];
+	sector_t sector, left;
+	unsigned int m;
+
+	couche_r6_locate(t, ce_slot(e), offset & (c->extent_sectors - 1), &m,
+			 &sector, &left);
+	if (READ_ONCE(t->members[m].dead))
+		return false;
+	if (bio_sectors(bio) > left)
+		dm_accept_partial_bio(bio, left);
+	pb->saved = bio->bi_iter;
+	pb->e = e;
+	bio_set_dev(bio, t->members[m].dev->bdev);
+	bio->bi_iter.bi_sector = sector;
+	pb->tier = ce_tier(e);
+	pb->member = m;
+	return true;
+}
+
 /* Empty flushes come once per member (num_flush_bios), numbered. */
 static void remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb)
 {
@@ -116,6 +142,7 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 	pb->epoch = -1;
 	pb->tier = -1;
 	pb->member = -1;
+	pb->retried = false;
 
 	if (is_empty_flush(bio)) {
 		if (couche_uncommitted(c)) {
@@ -146,7 +173,11 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 
 	epoch_enter(c, pb);
 	e = READ_ONCE(c->map[extent]);
-	if ((e & CE_MAPPED) && !(write && (e & CE_BUSY))) {
+	if ((e & CE_MAPPED) && couche_is_raid6(c, ce_tier(e))) {
+		/* Reads go to the chunk; writes move the extent up first. */
+		if (!write && remap_raid6(c, bio, pb, e, offset))
+			return DM_MAPIO_REMAPPED;
+	} else if ((e & CE_MAPPED) && !(write && (e & CE_BUSY))) {
 		remap(c, bio, pb, e, offset);
 		return DM_MAPIO_REMAPPED;
 	}
@@ -174,6 +205,23 @@ int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 	struct couche *c = ti->private;
 	struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 
+	if (*error && pb->tier >= 0 && is_device_error(*error) && !pb->retried &&
+	    couche_is_raid6(c, pb->tier) && bio_op(bio) == REQ_OP_READ) {
+		struct couche_member *m = &c->tiers[pb->tier].members[pb->member];
+
+		/* Read it again from the other members; still in its epoch. */
+		if (!xchg(&m->dead, true)) {
+			DMERR_LIMIT("read error on %s (tier %s): marked dead",
+				    m->dev->name, c->tiers[pb->tier].name);
+			set_bit(0, &c->event_pending);
+			queue_work(c->wq, &c->worker);
+		}
+		pb->retried = true;
+		bio->bi_iter = pb->saved;
+		bio->bi_status = BLK_STS_OK;
+		couche_r6_queue_read(c, bio, pb->e);
+		return DM_ENDIO_INCOMPLETE;
+	}
 	epoch_exit(c, pb);
 	if (*error && pb->tier >= 0 && is_device_error(*error)) {
 		struct couche_member *m = &c->tiers[pb->tier].members[pb->member];
@@ -266,8 +314,9 @@ static int pick_tier(struct couche *c, u32 e)
 		return couche_tier_usable(c, ce_tier(e)) ? ce_tier(e) : -EIO;
 	for (t = 0; t < c->nr_tiers; t++) {
 		slots[t] = &c->tiers[t].slots;
-		/* A tier with a dead member takes nothing new. */
-		reserve[t] = couche_tier_usable(c, t) ? c->tiers[t].reserve : U32_MAX;
+		/* New extents go to healthy linear tiers only. */
+		reserve[t] = couche_tier_usable(c, t) && !couche_is_raid6(c, t) ?
+			c->tiers[t].reserve : U32_MAX;
 	}
 	return couche_pick_tier(slots, reserve, c->nr_tiers);
 }
@@ -335,7 +384,16 @@ static int process_bio(struct couche *c, struct bio *bio, bool committed)
 	}
 	spin_unlock_irq(&c->lock);
 
-	if (e & CE_MAPPED) {
+	if ((e & CE_MAPPED) && couche_is_raid6(c, ce_tier(e))) {
+		if (bio_op(bio) == REQ_OP_DISCARD) {
+			bio_endio(bio);
+		} else if (write) {
+			return couche_promote(c, bio, extent);
+		} else {
+			epoch_enter(c, dm_per_bio_data(bio, sizeof(struct couche_bio)));
+			couche_r6_queue_read(c, bio, e);
+		}
+	} else if (e & CE_MAPPED) {
 		submit_mapped(c, bio, e);
 	} else if (!write || bio_op(bio) == REQ_OP_DISCARD) {
 		if (!write)

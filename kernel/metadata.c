@@ -128,6 +128,8 @@ static void fill_geometry(struct couche *c, struct couche_geometry *g)
 		strscpy(g->tiers[t].name, c->tiers[t].name, COUCHE_TIER_NAME_LEN);
 		g->tiers[t].kind = c->tiers[t].kind;
 		g->tiers[t].nr_members = c->tiers[t].nr_members;
+		g->tiers[t].k = c->tiers[t].k;
+		g->tiers[t].chunk_sectors = c->tiers[t].chunk_sectors;
 		g->tiers[t].nr_slots = c->tiers[t].slots.nr;
 	}
 }
@@ -168,7 +170,9 @@ static int check_geometry(struct couche *c, const struct couche_geometry *g,
 
 		if (strcmp(g->tiers[t].name, tier->name) ||
 		    g->tiers[t].kind != tier->kind ||
-		    g->tiers[t].nr_members != tier->nr_members) {
+		    g->tiers[t].nr_members != tier->nr_members ||
+		    g->tiers[t].k != tier->k ||
+		    g->tiers[t].chunk_sectors != tier->chunk_sectors) {
 			DMERR("tier %u is '%s' with %u member(s) in the metadata",
 			      t, g->tiers[t].name, g->tiers[t].nr_members);
 			*error = "Tier differs from the metadata (name, kind or members)";

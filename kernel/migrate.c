@@ -190,7 +190,10 @@ void couche_start_migrations(struct couche *c)
 		};
 
 		list_del_init(&op->list);
-		dm_kcopyd_copy(c->kcopyd, &from, 1, &to, 0, couche_op_done, op);
+		if (couche_is_raid6(c, op->src_tier) || couche_is_raid6(c, op->dst_tier))
+			couche_r6_queue_copy(c, op);
+		else
+			dm_kcopyd_copy(c->kcopyd, &from, 1, &to, 0, couche_op_done, op);
 	}
 }
 
@@ -198,11 +201,13 @@ void couche_start_migrations(struct couche *c)
 void couche_finish_migrations(struct couche *c, struct list_head *ops)
 {
 	struct couche_op *op, *tmp;
-	struct bio_list bios;
+	struct bio_list bios, failed;
 	bool moved = false;
+	struct bio *bio;
 	int r;
 
 	bio_list_init(&bios);
+	bio_list_init(&failed);
 	spin_lock_irq(&c->lock);
 	list_for_each_entry(op, ops, list) {
 		if (op->error)
@@ -226,7 +231,8 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 			op->error = r;
 		}
 		couche_op_remove(c, op);
-		bio_list_merge(&bios, &op->deferred);
+		/* A write that needed the extent moved up fails with the move. */
+		bio_list_merge(op->promote && op->error ? &failed : &bios, &op->deferred);
 		c->mig_running--;
 		if (op->error) {
 			couche_slot_free(&c->tiers[op->dst_tier].slots, op->dst_slot);
@@ -237,6 +243,8 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 	}
 	spin_unlock_irq(&c->lock);
 	wake_up_all(&c->mig_wait);
+	while ((bio = bio_list_pop(&failed)))
+		bio_io_error(bio);
 	couche_release_bios(c, &bios);
 
 	/*
@@ -260,4 +268,44 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 		list_del(&op->list);
 		mempool_free(op, &c->op_pool);
 	}
+}
+
+/*
+ * Worker: a write to an extent in a raid6 tier.  Stripes there are never
+ * rewritten in place, so the extent first moves to the fastest linear tier
+ * with a free slot (reserve included); the write waits for that.  Writes
+ * to raid6 extents are always deferred, so none is in flight to drain.
+ */
+int couche_promote(struct couche *c, struct bio *bio, u32 extent)
+{
+	struct couche_op *op = couche_op_alloc(c, extent, COUCHE_OP_MIGRATE);
+	unsigned int t;
+	u32 e;
+
+	if (!op)
+		return -ENOMEM;
+	spin_lock_irq(&c->lock);
+	e = c->map[extent];
+	for (t = 0; t < c->nr_tiers; t++)
+		if (!couche_is_raid6(c, t) && couche_tier_usable(c, t) &&
+		    !couche_slot_alloc(&c->tiers[t].slots, &op->dst_slot))
+			break;
+	if (t == c->nr_tiers) {
+		spin_unlock_irq(&c->lock);
+		mempool_free(op, &c->op_pool);
+		DMERR_LIMIT("no linear tier has room to take a write to extent %u", extent);
+		bio->bi_status = BLK_STS_NOSPC;
+		bio_endio(bio);
+		return 0;
+	}
+	op->src_tier = ce_tier(e);
+	op->src_slot = ce_slot(e);
+	op->dst_tier = t;
+	op->promote = true;
+	couche_op_insert(c, op);
+	bio_list_add(&op->deferred, bio);
+	c->mig_running++;
+	spin_unlock_irq(&c->lock);
+	couche_r6_queue_copy(c, op);
+	return 0;
 }

@@ -70,6 +70,57 @@ static int get_member(struct couche *c, const char *path, struct couche_member *
 	return r;
 }
 
+/* raid6 <k> <chunk_sectors> <dev_0> ... <dev_k+1> (after name and kind) */
+static int parse_raid6(struct couche *c, struct dm_arg_set *as,
+		       struct couche_tier *tier, unsigned int argc, char **error)
+{
+	static const struct dm_arg k_arg = { 2, 16, "raid6 k must be 2 to 16" };
+	static const struct dm_arg chunk_arg = {
+		PAGE_SIZE >> SECTOR_SHIFT, COUCHE_MAX_EXTENT_SECTORS,
+		"raid6 chunk size must be a power of two of at least 8 sectors"
+	};
+	unsigned int k, chunk, i;
+	int r;
+
+	if (argc < 2) {
+		*error = "raid6 tier needs <k> <chunk_sectors> and k+2 devices";
+		return -EINVAL;
+	}
+	r = dm_read_arg(&k_arg, as, &k, error);
+	if (!r)
+		r = dm_read_arg(&chunk_arg, as, &chunk, error);
+	if (r)
+		return r;
+	if (!is_power_of_2(chunk) || chunk > c->extent_sectors) {
+		*error = "raid6 chunk size must be a power of two, at most the extent size";
+		return -EINVAL;
+	}
+	if (argc - 2 != k + 2) {
+		*error = "raid6 tier needs exactly k+2 devices";
+		return -EINVAL;
+	}
+	tier->kind = COUCHE_TIER_RAID6;
+	tier->k = k;
+	tier->chunk_sectors = chunk;
+	tier->sps = DIV_ROUND_UP(c->extent_sectors, (sector_t)k * chunk);
+	tier->nr_members = k + 2;
+	for (i = 0; i < k + 2; i++) {
+		r = get_member(c, dm_shift_arg(as), &tier->members[i], error);
+		if (r) {
+			tier->nr_members = i;	/* so dtr puts what was got */
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Bytes (in sectors) a slot takes on each member of the tier. */
+static sector_t member_slot_sectors(struct couche *c, struct couche_tier *tier)
+{
+	return tier->kind == COUCHE_TIER_RAID6 ?
+		(sector_t)tier->sps * tier->chunk_sectors : c->extent_sectors;
+}
+
 /* <#args> <name> linear <dev> | <#args> <name> raid6 <k> <chunk> <dev>... */
 static int parse_tier(struct couche *c, struct dm_arg_set *as, unsigned int t,
 		      char **error)
@@ -108,10 +159,8 @@ static int parse_tier(struct couche *c, struct dm_arg_set *as, unsigned int t,
 		tier->nr_members = 1;
 		return get_member(c, dm_shift_arg(as), &tier->members[0], error);
 	}
-	if (!strcasecmp(kind, "raid6")) {
-		*error = "raid6 tiers are not supported by this version of dm-couche";
-		return -EOPNOTSUPP;
-	}
+	if (!strcasecmp(kind, "raid6"))
+		return parse_raid6(c, as, tier, argc, error);
 	*error = "Unknown tier kind (expected linear or raid6)";
 	return -EINVAL;
 }
@@ -145,14 +194,18 @@ static int size_tiers(struct couche *c, char **error)
 
 	for (t = 0; t < c->nr_tiers; t++) {
 		struct couche_tier *tier = &c->tiers[t];
-		sector_t size = bdev_nr_sectors(tier->members[0].dev->bdev);
+		sector_t per = member_slot_sectors(c, tier), size = ~(sector_t)0;
+		unsigned int i;
 		u64 nr;
 
-		if (size < COUCHE_DATA_OFFSET + c->extent_sectors) {
+		/* The smallest member sets the capacity. */
+		for (i = 0; i < tier->nr_members; i++)
+			size = min(size, bdev_nr_sectors(tier->members[i].dev->bdev));
+		if (size < COUCHE_DATA_OFFSET + per) {
 			*error = "Tier device is too small to hold one extent";
 			return -EINVAL;
 		}
-		nr = (size - COUCHE_DATA_OFFSET) >> c->extent_shift;
+		nr = div64_u64(size - COUCHE_DATA_OFFSET, per);
 		nr = min_t(u64, nr, COUCHE_MAX_SLOTS);
 		r = couche_slots_init(&tier->slots, nr);
 		if (r) {
@@ -190,6 +243,9 @@ static int alloc_state(struct couche *c, char **error)
 		goto nomem;
 	c->wq = alloc_ordered_workqueue("dm-" DM_MSG_PREFIX, WQ_MEM_RECLAIM);
 	if (!c->wq)
+		goto nomem;
+	c->r6_wq = alloc_workqueue("dm-" DM_MSG_PREFIX "-r6", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!c->r6_wq)
 		goto nomem;
 	c->kcopyd = dm_kcopyd_client_create(NULL);
 	if (IS_ERR(c->kcopyd)) {
@@ -333,6 +389,8 @@ static void couche_dtr(struct dm_target *ti)
 	couche_cancel_migrations(c);
 	if (c->kcopyd)
 		dm_kcopyd_client_destroy(c->kcopyd);
+	if (c->r6_wq)
+		destroy_workqueue(c->r6_wq);
 	if (c->wq)
 		destroy_workqueue(c->wq);
 	mempool_exit(&c->op_pool);
@@ -435,9 +493,18 @@ static void couche_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %llu %u", c->meta_dev->name, (u64)c->extent_sectors,
 		       c->nr_tiers);
-		for (t = 0; t < c->nr_tiers; t++)
-			DMEMIT(" 3 %s linear %s", c->tiers[t].name,
-			       c->tiers[t].members[0].dev->name);
+		for (t = 0; t < c->nr_tiers; t++) {
+			struct couche_tier *tier = &c->tiers[t];
+
+			if (tier->kind == COUCHE_TIER_LINEAR) {
+				DMEMIT(" 3 %s linear %s", tier->name, tier->members[0].dev->name);
+				continue;
+			}
+			DMEMIT(" %u %s raid6 %u %u", 4 + tier->nr_members, tier->name,
+			       tier->k, tier->chunk_sectors);
+			for (i = 0; i < tier->nr_members; i++)
+				DMEMIT(" %s", tier->members[i].dev->name);
+		}
 		nf = 8 + p->discard_passdown + p->read_only;
 		DMEMIT(" %u", nf);
 		if (p->discard_passdown)
@@ -594,6 +661,10 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 	if (c->params.read_only)
 		return -EROFS;
 	if (!strcasecmp(argv[0], "pin")) {
+		if (couche_is_raid6(c, tier)) {
+			DMWARN("raid6 tiers take no writes in place: pin to a linear tier");
+			return -EINVAL;
+		}
 		/* A pin overrides earlier pins. */
 		r = can_change_pins(c);
 		if (r)
@@ -617,7 +688,8 @@ static int couche_iterate_devices(struct dm_target *ti,
 	for (t = 0; t < c->nr_tiers && !r; t++)
 		for (i = 0; i < c->tiers[t].nr_members && !r; i++)
 			r = fn(ti, c->tiers[t].members[i].dev, COUCHE_DATA_OFFSET,
-			       (sector_t)c->tiers[t].slots.nr << c->extent_shift, data);
+			       c->tiers[t].slots.nr * member_slot_sectors(c, &c->tiers[t]),
+			       data);
 	return r;
 }
 

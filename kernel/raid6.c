@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-couche raid6 tiers: k data + P + Q members, the kernel's RAID-6
+ * library (raid6_pq) for syndromes and recovery.
+ *
+ * Layout: a slot is sps stripes; stripe s of slot n is global stripe
+ * g = n * sps + s, at member offset COUCHE_DATA_OFFSET + g * chunk.  The
+ * roles rotate with g: P on member g % (k+2), Q on the next, data chunk d
+ * on member (g + 2 + d) % (k+2).
+ *
+ * Stripes are only ever written whole, by a migration into the tier, and
+ * never updated in place: a user write to an extent here first moves it to
+ * a linear tier.  A crash can therefore never leave parity that disagrees
+ * with the data a committed map points at (no write hole): until the
+ * commit that names the new stripes, nothing reads them.
+ */
+#include <linux/blkdev.h>
+#include <linux/highmem.h>
+#include <linux/raid/pq.h>
+#include <linux/vmalloc.h>
+
+#include "couche.h"
+
+#define DM_MSG_PREFIX "couche"
+#define BATCH_DATA_SECTORS 2048	/* about 1 MiB of data per step */
+
+static void mark_dead(struct couche *c, struct couche_member *m, const char *why)
+{
+	if (!xchg(&m->dead, true)) {
+		DMERR("%s on %s: marked dead", why, m->dev->name);
+		set_bit(0, &c->event_pending);
+		queue_work(c->wq, &c->worker);
+	}
+}
+
+static int member_io(struct couche *c, struct couche_member *m, blk_opf_t opf,
+		     sector_t sector, sector_t count, void *buf)
+{
+	struct dm_io_region where = {
+		.bdev = m->dev->bdev, .sector = sector, .count = count,
+	};
+	struct dm_io_request req = {
+		.bi_opf = opf,
+		.mem.type = DM_IO_VMA,
+		.mem.ptr.vma = buf,
+		.client = c->io_client,
+	};
+	unsigned long error_bits = 0;
+
+	return dm_io(&req, 1, &where, &error_bits, IOPRIO_DEFAULT);
+}
+
+/*
+ * Reads stripes s0..s0+n-1 of @slot: member m's n chunks land at
+ * mb + m * mlen.  Lost chunks are rebuilt; -EIO if more than two members
+ * cannot be read.
+ */
+static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot,
+			u32 s0, u32 n, u8 *mb, size_t mlen)
+{
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	u64 g0 = (u64)slot * t->sps + s0;
+	bool dead[COUCHE_MAX_MEMBERS], failed[COUCHE_MAX_MEMBERS];
+	void *ptrs[COUCHE_MAX_MEMBERS];
+	unsigned int m, r, nd = 0;
+	u32 s;
+
+	for (m = 0; m < t->nr_members; m++) {
+		struct couche_member *mem = &t->members[m];
+
+		dead[m] = READ_ONCE(mem->dead);
+		if (!dead[m] && member_io(c, mem, REQ_OP_READ,
+					  COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
+					  (sector_t)n * t->chunk_sectors, mb + m * mlen)) {
+			mark_dead(c, mem, "read error");
+			dead[m] = true;
+		}
+		nd += dead[m];
+	}
+	if (nd > 2)
+		return -EIO;
+	if (!nd)
+		return 0;
+	for (s = 0; s < n; s++) {
+		for (r = 0; r < t->k + 2; r++) {
+			m = couche_r6_role_member(t->k, g0 + s, r);
+			ptrs[r] = mb + m * mlen + s * cb;
+			failed[r] = dead[m];
+		}
+		if (couche_r6_recover(t->k, cb, ptrs, failed))
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Writes whole stripes: data from mb, P and Q computed here. */
+static int write_stripes(struct couche *c, struct couche_tier *t, u32 slot,
+			 u32 s0, u32 n, u8 *mb, size_t mlen)
+{
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	u64 g0 = (u64)slot * t->sps + s0;
+	void *ptrs[COUCHE_MAX_MEMBERS];
+	unsigned int m, r, nd = 0;
+	u32 s;
+
+	for (s = 0; s < n; s++) {
+		for (r = 0; r < t->k + 2; r++)
+			ptrs[r] = mb + couche_r6_role_member(t->k, g0 + s, r) * mlen + s * cb;
+		raid6_call.gen_syndrome(t->k + 2, cb, ptrs);
+	}
+	for (m = 0; m < t->nr_members; m++) {
+		struct couche_member *mem = &t->members[m];
+
+		if (!READ_ONCE(mem->dead) &&
+		    member_io(c, mem, REQ_OP_WRITE, COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
+			      (sector_t)n * t->chunk_sectors, mb + m * mlen))
+			mark_dead(c, mem, "write error");
+		nd += READ_ONCE(mem->dead);
+	}
+	return nd > 2 ? -EIO : 0;
+}
+
+/* Copies between data order (dbuf) and member buffers, stripe by stripe. */
+static void gather(struct couche_tier *t, u64 g0, u32 n, u8 *mb, size_t mlen,
+		   u8 *dbuf, bool to_members)
+{
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	unsigned int d, m;
+	u32 s;
+
+	for (s = 0; s < n; s++) {
+		for (d = 0; d < t->k; d++) {
+			u8 *chunk, *data = dbuf + ((size_t)s * t->k + d) * cb;
+
+			m = couche_r6_role_member(t->k, g0 + s, d);
+			chunk = mb + m * mlen + s * cb;
+			if (to_members)
+				memcpy(chunk, data, cb);
+			else
+				memcpy(data, chunk, cb);
+		}
+	}
+}
+
+/*
+ * Moves an extent into or out of a raid6 tier, batch by batch of whole
+ * stripes.  Runs in a work item; sleeps on I/O.
+ */
+static int r6_copy(struct couche *c, struct couche_op *op)
+{
+	struct couche_tier *src = &c->tiers[op->src_tier];
+	struct couche_tier *dst = &c->tiers[op->dst_tier];
+	struct couche_tier *t = src->kind == COUCHE_TIER_RAID6 ? src : dst;
+	struct couche_tier *lin = t == src ? dst : src;
+	u32 slot = t == src ? op->src_slot : op->dst_slot;
+	sector_t lin_start = couche_slot_sector(c, t == src ? op->dst_slot : op->src_slot);
+	sector_t stripe_data = (sector_t)t->k * t->chunk_sectors;
+	u32 batch = max_t(u32, 1, BATCH_DATA_SECTORS / stripe_data);
+	size_t mlen = ((size_t)batch * t->chunk_sectors) << SECTOR_SHIFT;
+	u8 *mb, *dbuf;
+	u32 s0, n;
+	int r = 0;
+
+	if (lin->kind != COUCHE_TIER_LINEAR) {
+		DMWARN_LIMIT("migration between two raid6 tiers is not supported");
+		return -EOPNOTSUPP;
+	}
+	mb = vzalloc(mlen * t->nr_members);
+	dbuf = vzalloc(mlen * t->k);
+	if (!mb || !dbuf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (s0 = 0; s0 < t->sps && !r; s0 += n) {
+		sector_t off = s0 * stripe_data, len;
+
+		n = min(batch, t->sps - s0);
+		len = min_t(sector_t, n * stripe_data, c->extent_sectors - off);
+		if (t == dst) {
+			memset(dbuf, 0, mlen * t->k);
+			r = member_io(c, &lin->members[0], REQ_OP_READ, lin_start + off, len, dbuf);
+			if (r)
+				break;
+			gather(t, (u64)slot * t->sps + s0, n, mb, mlen, dbuf, true);
+			r = write_stripes(c, t, slot, s0, n, mb, mlen);
+		} else {
+			r = read_stripes(c, t, slot, s0, n, mb, mlen);
+			if (r)
+				break;
+			gather(t, (u64)slot * t->sps + s0, n, mb, mlen, dbuf, false);
+			r = member_io(c, &lin->members[0], REQ_OP_WRITE, lin_start + off, len, dbuf);
+		}
+	}
+out:
+	vfree(dbuf);
+	vfree(mb);
+	return r;
+}
+
+/* Reads a bio's range of a raid6 extent through read_stripes(). */
+static void r6_read_bio(struct couche *c, struct bio *bio, u32 e)
+{
+	struct couche_tier *t = &c->tiers[ce_tier(e)];
+	sector_t off = dm_target_offset(c->ti, bio->bi_iter.bi_sector) &
+		(c->extent_sectors - 1);
+	sector_t stripe_data = (sector_t)t->k * t->chunk_sectors;
+	u32 s0 = div64_u64(off, stripe_data);
+	u32 n = div64_u64(off + bio_sectors(bio) - 1, stripe_data) - s0 + 1;
+	size_t mlen = ((size_t)n * t->chunk_sectors) << SECTOR_SHIFT;
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	u64 g0 = (u64)ce_slot(e) * t->sps + s0;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	u8 *mb;
+
+	mb = vmalloc(mlen * t->nr_members);
+	if (!mb || read_stripes(c, t, ce_slot(e), s0, n, mb, mlen)) {
+		vfree(mb);
+		bio_io_error(bio);
+		return;
+	}
+	off -= (sector_t)s0 * stripe_data;	/* now relative to stripe s0 */
+	bio_for_each_segment(bv, bio, iter) {
+		u8 *dst = bvec_kmap_local(&bv);
+		size_t done = 0;
+
+		while (done < bv.bv_len) {
+			size_t pos = (off << SECTOR_SHIFT) + done;
+			u32 s = pos / (cb * t->k);
+			size_t within = pos - (size_t)s * cb * t->k;
+			unsigned int d = within / cb;
+			size_t coff = within - (size_t)d * cb;
+			size_t len = min(bv.bv_len - done, cb - coff);
+			unsigned int m = couche_r6_role_member(t->k, g0 + s, d);
+
+			memcpy(dst + done, mb + m * mlen + s * cb + coff, len);
+			done += len;
+		}
+		kunmap_local(dst);
+		off += bv.bv_len >> SECTOR_SHIFT;
+	}
+	vfree(mb);
+	bio->bi_status = BLK_STS_OK;
+	bio_endio(bio);
+}
+
+static void do_copy(struct work_struct *ws)
+{
+	struct couche_op *op = container_of(ws, struct couche_op, copy_work);
+
+	couche_op_done(r6_copy(op->c, op) ? 1 : 0, 0, op);
+}
+
+/* Runs a migration into or out of a raid6 tier; ends in couche_op_done(). */
+void couche_r6_queue_copy(struct couche *c, struct couche_op *op)
+{
+	INIT_WORK(&op->copy_work, do_copy);
+	queue_work(c->r6_wq, &op->copy_work);
+}
+
+static void do_read(struct work_struct *ws)
+{
+	struct couche_bio *pb = container_of(ws, struct couche_bio, work);
+
+	r6_read_bio(pb->c, dm_bio_from_per_bio_data(pb, sizeof(*pb)), pb->e);
+}
+
+/*
+ * Reads a bio of a raid6 extent with entry @e, rebuilding what dead
+ * members hold.  The caller holds the bio in an I/O epoch, so the slot
+ * stays the extent's until the bio ends.
+ */
+void couche_r6_queue_read(struct couche *c, struct bio *bio, u32 e)
+{
+	struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+	pb->c = c;
+	pb->e = e;
+	INIT_WORK(&pb->work, do_read);
+	queue_work(c->r6_wq, &pb->work);
+}
