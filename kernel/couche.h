@@ -20,7 +20,6 @@
 #include "compat.h"
 #include "format.h"
 
-#define COUCHE_MAX_MEMBERS	18	/* raid6: 16 data + 2 parity */
 #define COUCHE_OP_HASH_BITS	8
 
 /* Feature defaults; the README documents each. */
@@ -50,7 +49,14 @@ struct couche_slots {
 struct couche_member {
 	struct dm_dev *dev;
 	bool dead;
+	bool rebuilding;	/* raid6: blank replacement, not yet in sync */
 };
+
+/* A member whose chunks can be read as they are. */
+static inline bool couche_member_readable(const struct couche_member *m)
+{
+	return !READ_ONCE(m->dead) && !READ_ONCE(m->rebuilding);
+}
 
 struct couche_tier {
 	char name[COUCHE_TIER_NAME_LEN];
@@ -63,6 +69,7 @@ struct couche_tier {
 	u32 k;
 	u32 chunk_sectors;
 	u32 sps;
+	u32 rebuild_next;	/* next slot to rebuild */
 };
 
 enum couche_op_kind {
@@ -164,6 +171,7 @@ struct couche {
 	struct dm_kcopyd_client *kcopyd;
 	struct workqueue_struct *wq;
 	struct workqueue_struct *r6_wq;	/* raid6 copies, degraded reads */
+	struct work_struct rebuild_work;
 	struct work_struct worker;
 	struct delayed_work waker;
 	unsigned long event_pending;
@@ -235,6 +243,8 @@ void couche_mark_dirty(struct couche *c, u32 extent);
 /* Functions defined in io.c */
 int couche_map(struct dm_target *ti, struct bio *bio);
 int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error);
+void couche_member_failed(struct couche *c, struct couche_member *m,
+			  const char *why);
 void couche_process_deferred(struct couche *c);
 void couche_complete_ops(struct couche *c);
 void couche_epoch_drain(struct couche *c);
@@ -261,6 +271,8 @@ void couche_r6_locate(const struct couche_tier *t, u32 slot, sector_t off,
 int couche_r6_recover(u32 k, size_t bytes, void **ptrs, const bool *failed);
 void couche_r6_queue_copy(struct couche *c, struct couche_op *op);
 void couche_r6_queue_read(struct couche *c, struct bio *bio, u32 e);
+void couche_r6_rebuild(struct work_struct *ws);
+bool couche_r6_needs_rebuild(struct couche *c);
 
 /* Functions defined in target.c */
 void couche_wake(struct couche *c);
@@ -275,7 +287,7 @@ static inline bool couche_tier_usable(struct couche *c, unsigned int t)
 	unsigned int i;
 
 	for (i = 0; i < c->tiers[t].nr_members; i++)
-		if (READ_ONCE(c->tiers[t].members[i].dead))
+		if (!couche_member_readable(&c->tiers[t].members[i]))
 			return false;
 	return true;
 }

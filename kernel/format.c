@@ -23,7 +23,7 @@ bool couche_block_is_zero(const void *block)
 void couche_sb_encode(void *block, const struct couche_geometry *g)
 {
 	struct couche_disk_sb *sb = block;
-	unsigned int t;
+	unsigned int t, m;
 
 	memset(block, 0, COUCHE_BLOCK_SIZE);
 	sb->magic = cpu_to_le32(COUCHE_SB_MAGIC);
@@ -44,6 +44,8 @@ void couche_sb_encode(void *block, const struct couche_geometry *g)
 		dt->k = cpu_to_le32(g->tiers[t].k);
 		dt->chunk_sectors = cpu_to_le32(g->tiers[t].chunk_sectors);
 		dt->nr_slots = cpu_to_le64(g->tiers[t].nr_slots);
+		for (m = 0; m < COUCHE_MAX_MEMBERS; m++)
+			sb->member_nonce[t][m] = cpu_to_le32(g->member_nonce[t][m]);
 	}
 	sb->csum = cpu_to_le32(block_csum(block));
 }
@@ -52,7 +54,7 @@ int couche_sb_decode(const void *block, struct couche_geometry *g,
 		     const char **why)
 {
 	const struct couche_disk_sb *sb = block;
-	unsigned int t;
+	unsigned int t, m;
 
 	if (le32_to_cpu(sb->magic) != COUCHE_SB_MAGIC) {
 		*why = "bad superblock magic";
@@ -100,10 +102,12 @@ int couche_sb_decode(const void *block, struct couche_geometry *g,
 		if (g->tiers[t].kind == COUCHE_TIER_UNSPEC ||
 		    g->tiers[t].kind >= __COUCHE_TIER_LAST)
 			return -EILSEQ;
-		if (!g->tiers[t].nr_members || g->tiers[t].nr_members > 18)
+		if (!g->tiers[t].nr_members || g->tiers[t].nr_members > COUCHE_MAX_MEMBERS)
 			return -EILSEQ;
 		if (g->tiers[t].nr_slots > COUCHE_MAX_SLOTS)
 			return -EILSEQ;
+		for (m = 0; m < COUCHE_MAX_MEMBERS; m++)
+			g->member_nonce[t][m] = le32_to_cpu(sb->member_nonce[t][m]);
 	}
 	*why = NULL;
 	return 0;
@@ -157,7 +161,7 @@ int couche_map_block_decode(const void *block, u32 index, u32 *entries,
 }
 
 void couche_member_encode(void *block, const u8 *uuid, u32 tier, u32 slot,
-			  u32 kind, u32 nr_members, u64 extent_sectors)
+			  u32 kind, u32 nr_members, u64 extent_sectors, u32 nonce)
 {
 	struct couche_disk_member *m = block;
 
@@ -168,6 +172,7 @@ void couche_member_encode(void *block, const u8 *uuid, u32 tier, u32 slot,
 	m->slot = cpu_to_le32(slot);
 	m->kind = cpu_to_le32(kind);
 	m->nr_members = cpu_to_le32(nr_members);
+	m->nonce = cpu_to_le32(nonce);
 	memcpy(m->uuid, uuid, sizeof(m->uuid));
 	m->extent_sectors = cpu_to_le64(extent_sectors);
 	m->csum = cpu_to_le32(block_csum(block));

@@ -36,6 +36,7 @@
 #define COUCHE_FORMAT_VERSION	1
 
 #define COUCHE_SB_BLOCKS	2
+#define COUCHE_MAX_MEMBERS	18	/* raid6: 16 data + 2 parity */
 #define COUCHE_MAP_HDR_SIZE	16
 #define COUCHE_ENTRIES_PER_BLOCK ((COUCHE_BLOCK_SIZE - COUCHE_MAP_HDR_SIZE) / 4)
 
@@ -91,6 +92,9 @@ struct couche_disk_sb {
 	__le32 map_copy_blocks;	/* M: blocks in each map copy */
 	__le32 nr_tiers;
 	struct couche_disk_tier tiers[COUCHE_MAX_TIERS];
+	/* Each member's header carries its nonce; a raid6 member rebuilt onto
+	 * a new device gets a new one, so the old device reads as stale. */
+	__le32 member_nonce[COUCHE_MAX_TIERS][COUCHE_MAX_MEMBERS];
 } __packed;
 
 struct couche_disk_map_block {
@@ -109,7 +113,7 @@ struct couche_disk_member {
 	__le32 slot;
 	__le32 kind;
 	__le32 nr_members;
-	__le32 reserved;
+	__le32 nonce;
 	__u8 uuid[16];
 	__le64 extent_sectors;
 } __packed;
@@ -131,6 +135,7 @@ struct couche_geometry {
 		u32 chunk_sectors;
 		u64 nr_slots;
 	} tiers[COUCHE_MAX_TIERS];
+	u32 member_nonce[COUCHE_MAX_TIERS][COUCHE_MAX_MEMBERS];
 };
 
 static inline u32 couche_map_blocks(u64 nr_extents)
@@ -153,7 +158,7 @@ void couche_map_block_encode(void *block, u32 index, const u32 *entries,
 int couche_map_block_decode(const void *block, u32 index, u32 *entries,
 			    unsigned int nr, const char **why);
 void couche_member_encode(void *block, const u8 *uuid, u32 tier, u32 slot,
-			  u32 kind, u32 nr_members, u64 extent_sectors);
+			  u32 kind, u32 nr_members, u64 extent_sectors, u32 nonce);
 int couche_member_decode(const void *block, struct couche_disk_member *m);
 
 #endif /* DM_COUCHE_FORMAT_H */

@@ -26,6 +26,8 @@ static void sample_geometry(struct couche_geometry *g)
 	g->tiers[1].kind = COUCHE_TIER_LINEAR;
 	g->tiers[1].nr_members = 1;
 	g->tiers[1].nr_slots = 9000;
+	g->member_nonce[0][0] = 17;
+	g->member_nonce[1][0] = 0xfffffff0;
 }
 
 static void *block(struct kunit *test)
@@ -145,8 +147,9 @@ static void member_header(struct kunit *test)
 	u8 uuid[16] = { 1, 2, 3 };
 	u8 *b = block(test);
 
-	couche_member_encode(b, uuid, 2, 4, COUCHE_TIER_RAID6, 6, 8192);
+	couche_member_encode(b, uuid, 2, 4, COUCHE_TIER_RAID6, 6, 8192, 0xdeadbeef);
 	KUNIT_ASSERT_EQ(test, couche_member_decode(b, &m), 0);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(m.nonce), 0xdeadbeefu);
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(m.tier), 2u);
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(m.slot), 4u);
 	KUNIT_EXPECT_EQ(test, memcmp(m.uuid, uuid, 16), 0);

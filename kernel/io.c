@@ -93,7 +93,7 @@ static bool remap_raid6(struct couche *c, struct bio *bio, struct couche_bio *pb
 
 	couche_r6_locate(t, ce_slot(e), offset & (c->extent_sectors - 1), &m,
 			 &sector, &left);
-	if (READ_ONCE(t->members[m].dead))
+	if (!couche_member_readable(&t->members[m]))
 		return false;
 	if (bio_sectors(bio) > left)
 		dm_accept_partial_bio(bio, left);
@@ -200,22 +200,30 @@ static bool is_device_error(blk_status_t s)
 		s != BLK_STS_NOTSUPP && s != BLK_STS_RESOURCE;
 }
 
+/* Marks a member dead (once) and raises a dm event; any context. */
+void couche_member_failed(struct couche *c, struct couche_member *m,
+			  const char *why)
+{
+	if (!xchg(&m->dead, true)) {
+		DMERR_LIMIT("%s on %s: member marked dead", why, m->dev->name);
+		/* dm_table_event() sleeps: raise it from the worker. */
+		set_bit(0, &c->event_pending);
+		queue_work(c->wq, &c->worker);
+	}
+}
+
 int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
 	struct couche *c = ti->private;
 	struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+	bool failed = *error && pb->tier >= 0 && is_device_error(*error);
 
-	if (*error && pb->tier >= 0 && is_device_error(*error) && !pb->retried &&
-	    couche_is_raid6(c, pb->tier) && bio_op(bio) == REQ_OP_READ) {
-		struct couche_member *m = &c->tiers[pb->tier].members[pb->member];
-
+	if (failed)
+		couche_member_failed(c, &c->tiers[pb->tier].members[pb->member],
+				     "I/O error");
+	if (failed && !pb->retried && couche_is_raid6(c, pb->tier) &&
+	    bio_op(bio) == REQ_OP_READ) {
 		/* Read it again from the other members; still in its epoch. */
-		if (!xchg(&m->dead, true)) {
-			DMERR_LIMIT("read error on %s (tier %s): marked dead",
-				    m->dev->name, c->tiers[pb->tier].name);
-			set_bit(0, &c->event_pending);
-			queue_work(c->wq, &c->worker);
-		}
 		pb->retried = true;
 		bio->bi_iter = pb->saved;
 		bio->bi_status = BLK_STS_OK;
@@ -223,17 +231,6 @@ int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 		return DM_ENDIO_INCOMPLETE;
 	}
 	epoch_exit(c, pb);
-	if (*error && pb->tier >= 0 && is_device_error(*error)) {
-		struct couche_member *m = &c->tiers[pb->tier].members[pb->member];
-
-		if (!xchg(&m->dead, true)) {
-			DMERR_LIMIT("I/O error on %s (tier %s): marked dead",
-				    m->dev->name, c->tiers[pb->tier].name);
-			/* dm_table_event() sleeps: raise it from the worker. */
-			set_bit(0, &c->event_pending);
-			queue_work(c->wq, &c->worker);
-		}
-	}
 	return DM_ENDIO_DONE;
 }
 

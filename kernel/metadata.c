@@ -5,6 +5,7 @@
  */
 #include <linux/bitmap.h>
 #include <linux/blkdev.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/uuid.h>
 #include <linux/vmalloc.h>
@@ -203,11 +204,19 @@ static int read_member(struct couche *c, struct dm_dev *dev,
 }
 
 static int check_member(struct couche *c, struct dm_dev *dev, unsigned int t,
-			unsigned int i, const u8 *uuid, char **error)
+			unsigned int i, const struct couche_geometry *g, char **error)
 {
 	struct couche_disk_member m;
 	int r = read_member(c, dev, &m, error);
 
+	/* A blank device in a raid6 slot replaces that member: rebuild it. */
+	if (r == -ENODATA && c->tiers[t].kind == COUCHE_TIER_RAID6 &&
+	    couche_block_is_zero(c->stage)) {
+		DMINFO("%s is blank: member %u of tier %s will be rebuilt", dev->name, i,
+		       c->tiers[t].name);
+		c->tiers[t].members[i].rebuilding = true;
+		return 0;
+	}
 	if (r == -ENODATA) {
 		DMERR("%s carries no couche identity", dev->name);
 		*error = "Member is not part of this volume (no identity header)";
@@ -215,8 +224,8 @@ static int check_member(struct couche *c, struct dm_dev *dev, unsigned int t,
 	}
 	if (r)
 		return r;
-	if (memcmp(m.uuid, uuid, 16)) {
-		DMERR("%s belongs to volume %pUb, not %pUb", dev->name, m.uuid, uuid);
+	if (memcmp(m.uuid, g->uuid, 16)) {
+		DMERR("%s belongs to volume %pUb, not %pUb", dev->name, m.uuid, g->uuid);
 		*error = "Member device belongs to another couche volume";
 		return -EINVAL;
 	}
@@ -224,6 +233,19 @@ static int check_member(struct couche *c, struct dm_dev *dev, unsigned int t,
 		DMERR("%s is member %u of tier %u, named as member %u of tier %u",
 		      dev->name, le32_to_cpu(m.slot), le32_to_cpu(m.tier), i, t);
 		*error = "Member devices are given in the wrong order";
+		return -EINVAL;
+	}
+	if (le32_to_cpu(m.nonce) != g->member_nonce[t][i]) {
+		if (c->tiers[t].kind == COUCHE_TIER_RAID6) {
+			/* An older device of this slot: its chunks may be stale. */
+			DMINFO("%s is a stale member %u of tier %s: rebuilding it",
+			       dev->name, i, c->tiers[t].name);
+			c->tiers[t].members[i].rebuilding = true;
+			return 0;
+		}
+		DMERR("%s is an old copy of member %u of tier %s", dev->name, i,
+		      c->tiers[t].name);
+		*error = "Member device is not the one this volume last used";
 		return -EINVAL;
 	}
 	return 0;
@@ -248,20 +270,27 @@ static int check_blank_member(struct couche *c, struct dm_dev *dev, char **error
  * @blank, members must carry no identity yet; otherwise they must carry
  * this volume's, in this position.
  */
-static int check_members(struct couche *c, const u8 *uuid, bool blank,
-			 char **error)
+static int check_members(struct couche *c, const struct couche_geometry *g,
+			 bool blank, char **error)
 {
 	unsigned int t, i;
 	int r;
 
 	for (t = 0; t < c->nr_tiers; t++) {
+		unsigned int blanks = 0;
+
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
 			struct dm_dev *dev = c->tiers[t].members[i].dev;
 
 			r = blank ? check_blank_member(c, dev, error) :
-				check_member(c, dev, t, i, uuid, error);
+				check_member(c, dev, t, i, g, error);
 			if (r)
 				return r;
+			blanks += c->tiers[t].members[i].rebuilding;
+		}
+		if (blanks > 2) {
+			*error = "More than two raid6 members are blank: nothing to rebuild them from";
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -289,8 +318,10 @@ static int format_volume(struct couche *c, char **error)
 
 	for (t = 0; t < c->nr_tiers; t++) {
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
+			g->member_nonce[t][i] = get_random_u32() | 1;
 			couche_member_encode(c->stage, g->uuid, t, i, c->tiers[t].kind,
-					     c->tiers[t].nr_members, c->extent_sectors);
+					     c->tiers[t].nr_members, c->extent_sectors,
+					     g->member_nonce[t][i]);
 			r = meta_io(c, c->tiers[t].members[i].dev->bdev,
 				    REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 0, 1, c->stage);
 			if (r) {
@@ -465,7 +496,7 @@ int couche_meta_open(struct couche *c, char **error)
 	} else {
 		r = check_geometry(c, &g, error);
 		if (!r)
-			r = check_members(c, g.uuid, false, error);
+			r = check_members(c, &g, false, error);
 		if (r)
 			return r;
 	}
@@ -556,9 +587,7 @@ static int flush_data_devices(struct couche *c)
 			if (READ_ONCE(m->dead))
 				continue;
 			if (blkdev_issue_flush(m->dev->bdev)) {
-				DMERR("flush of %s failed; marking it dead", m->dev->name);
-				WRITE_ONCE(m->dead, true);
-				dm_table_event(c->ti->table);
+				couche_member_failed(c, m, "flush failure");
 				return -EIO;
 			}
 		}

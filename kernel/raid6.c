@@ -15,7 +15,9 @@
  * commit that names the new stripes, nothing reads them.
  */
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/highmem.h>
+#include <linux/random.h>
 #include <linux/raid/pq.h>
 #include <linux/vmalloc.h>
 
@@ -23,15 +25,6 @@
 
 #define DM_MSG_PREFIX "couche"
 #define BATCH_DATA_SECTORS 2048	/* about 1 MiB of data per step */
-
-static void mark_dead(struct couche *c, struct couche_member *m, const char *why)
-{
-	if (!xchg(&m->dead, true)) {
-		DMERR("%s on %s: marked dead", why, m->dev->name);
-		set_bit(0, &c->event_pending);
-		queue_work(c->wq, &c->worker);
-	}
-}
 
 static int member_io(struct couche *c, struct couche_member *m, blk_opf_t opf,
 		     sector_t sector, sector_t count, void *buf)
@@ -68,11 +61,11 @@ static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 	for (m = 0; m < t->nr_members; m++) {
 		struct couche_member *mem = &t->members[m];
 
-		dead[m] = READ_ONCE(mem->dead);
+		dead[m] = !couche_member_readable(mem);
 		if (!dead[m] && member_io(c, mem, REQ_OP_READ,
 					  COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
 					  (sector_t)n * t->chunk_sectors, mb + m * mlen)) {
-			mark_dead(c, mem, "read error");
+			couche_member_failed(c, mem, "read error");
 			dead[m] = true;
 		}
 		nd += dead[m];
@@ -114,7 +107,7 @@ static int write_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 		if (!READ_ONCE(mem->dead) &&
 		    member_io(c, mem, REQ_OP_WRITE, COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
 			      (sector_t)n * t->chunk_sectors, mb + m * mlen))
-			mark_dead(c, mem, "write error");
+			couche_member_failed(c, mem, "write error");
 		nd += READ_ONCE(mem->dead);
 	}
 	return nd > 2 ? -EIO : 0;
@@ -278,4 +271,129 @@ void couche_r6_queue_read(struct couche *c, struct bio *bio, u32 e)
 	pb->e = e;
 	INIT_WORK(&pb->work, do_read);
 	queue_work(c->r6_wq, &pb->work);
+}
+
+bool couche_r6_needs_rebuild(struct couche *c)
+{
+	unsigned int t, m;
+
+	for (t = 0; t < c->nr_tiers; t++)
+		for (m = 0; m < c->tiers[t].nr_members; m++)
+			if (READ_ONCE(c->tiers[t].members[m].rebuilding))
+				return true;
+	return false;
+}
+
+/* Stays within migration_mbps, as migrations do. */
+static void rebuild_throttle(struct couche *c, size_t bytes)
+{
+	u32 mbps = READ_ONCE(c->params.migration_mbps);
+
+	if (mbps)
+		msleep_interruptible(div_u64((u64)bytes * 1000, (u64)mbps << 20));
+}
+
+/*
+ * Writes member @mi's chunks of every used slot, rebuilt from the other
+ * members, then its identity header: until that header is on disk the
+ * member reads as blank and a later load starts the rebuild again.
+ * -EAGAIN when the device is being suspended (resume goes on from there).
+ */
+static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
+{
+	struct couche_tier *tier = &c->tiers[t];
+	struct couche_member *mem = &tier->members[mi];
+	size_t mlen = ((size_t)tier->sps * tier->chunk_sectors) << SECTOR_SHIFT;
+	size_t cb = (size_t)tier->chunk_sectors << SECTOR_SHIFT;
+	void *ptrs[COUCHE_MAX_MEMBERS];
+	u32 slot, done = 0, s, r6, nonce = 0;
+	bool used;
+	u8 *mb;
+	int r = 0;
+
+	mb = vmalloc(mlen * tier->nr_members);
+	if (!mb)
+		return -ENOMEM;
+	for (slot = tier->rebuild_next; slot < tier->slots.nr && !r; slot++) {
+		if (READ_ONCE(c->quiescing)) {
+			tier->rebuild_next = slot;
+			vfree(mb);
+			return -EAGAIN;
+		}
+		spin_lock_irq(&c->lock);
+		used = test_bit(slot, tier->slots.bitmap);
+		spin_unlock_irq(&c->lock);
+		if (!used)
+			continue;
+		r = read_stripes(c, tier, slot, 0, tier->sps, mb, mlen);
+		if (r)
+			break;
+		/* Data is whole again; recompute P and Q for every stripe. */
+		for (s = 0; s < tier->sps; s++) {
+			for (r6 = 0; r6 < tier->k + 2; r6++)
+				ptrs[r6] = mb + couche_r6_role_member(tier->k,
+					(u64)slot * tier->sps + s, r6) * mlen + s * cb;
+			raid6_call.gen_syndrome(tier->k + 2, cb, ptrs);
+		}
+		r = member_io(c, mem, REQ_OP_WRITE,
+			      COUCHE_DATA_OFFSET + (sector_t)slot * tier->sps * tier->chunk_sectors,
+			      (sector_t)tier->sps * tier->chunk_sectors, mb + mi * mlen);
+		tier->rebuild_next = slot + 1;
+		done++;
+		rebuild_throttle(c, mlen);
+		cond_resched();
+	}
+	if (!r)
+		r = blkdev_issue_flush(mem->dev->bdev);
+	if (!r) {
+		/*
+		 * A new nonce, in the header first and then in the superblock:
+		 * a crash in between leaves them different, and the member is
+		 * rebuilt again; the device it replaced never matches again.
+		 */
+		nonce = get_random_u32() | 1;
+		couche_member_encode(mb, c->geo.uuid, t, mi, tier->kind, tier->nr_members,
+				     c->extent_sectors, nonce);
+		r = member_io(c, mem, REQ_OP_WRITE | REQ_FUA, 0, COUCHE_BLOCK_SECTORS, mb);
+	}
+	vfree(mb);
+	if (r)
+		return r;
+	mutex_lock(&c->commit_lock);
+	c->geo.member_nonce[t][mi] = nonce;
+	mutex_unlock(&c->commit_lock);
+	spin_lock_irq(&c->lock);
+	c->dirty_seq++;
+	spin_unlock_irq(&c->lock);
+	c->commit_due = true;
+	WRITE_ONCE(mem->rebuilding, false);
+	DMINFO("rebuilt %s, member %u of tier %s: %u extents", mem->dev->name, mi,
+	       tier->name, done);
+	set_bit(0, &c->event_pending);
+	queue_work(c->wq, &c->worker);
+	return 0;
+}
+
+/* Work item: rebuilds every blank raid6 member, one at a time. */
+void couche_r6_rebuild(struct work_struct *ws)
+{
+	struct couche *c = container_of(ws, struct couche, rebuild_work);
+	unsigned int t, m;
+	int r;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		for (m = 0; m < c->tiers[t].nr_members; m++) {
+			struct couche_member *mem = &c->tiers[t].members[m];
+
+			if (!READ_ONCE(mem->rebuilding) || READ_ONCE(mem->dead))
+				continue;
+			r = rebuild_member(c, t, m);
+			if (r == -EAGAIN)
+				return;
+			if (r) {
+				DMERR("rebuild of %s failed (%d): replace it and reload", mem->dev->name, r);
+				couche_member_failed(c, mem, "rebuild failure");
+			}
+		}
+	}
 }

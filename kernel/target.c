@@ -295,6 +295,7 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	bio_list_init(&c->flush_bios);
 	INIT_WORK(&c->worker, do_worker);
 	INIT_DELAYED_WORK(&c->waker, do_waker);
+	INIT_WORK(&c->rebuild_work, couche_r6_rebuild);
 	c->params.max_migrations = COUCHE_DEF_MAX_MIGRATIONS;
 	c->params.heat_halflife_s = COUCHE_DEF_HALFLIFE_S;
 	c->params.reserve_pct = COUCHE_DEF_RESERVE_PCT;
@@ -381,6 +382,8 @@ static void couche_dtr(struct dm_target *ti)
 	unsigned int t, i;
 
 	if (c->wq) {
+		c->quiescing = true;
+		cancel_work_sync(&c->rebuild_work);
 		cancel_delayed_work_sync(&c->waker);
 		flush_workqueue(c->wq);
 	}
@@ -419,6 +422,7 @@ static void couche_presuspend(struct dm_target *ti)
 	c->quiescing = true;
 	spin_unlock_irq(&c->lock);
 	wait_event(c->mig_wait, !READ_ONCE(c->mig_running));
+	flush_work(&c->rebuild_work);	/* it stops at the next slot */
 }
 
 static void couche_presuspend_undo(struct dm_target *ti)
@@ -427,6 +431,8 @@ static void couche_presuspend_undo(struct dm_target *ti)
 
 	c->quiescing = false;
 	couche_wake(c);
+	if (couche_r6_needs_rebuild(c))
+		queue_work(c->r6_wq, &c->rebuild_work);
 }
 
 static void couche_postsuspend(struct dm_target *ti)
@@ -454,6 +460,8 @@ static void couche_resume(struct dm_target *ti)
 	c->last_commit = jiffies;
 	queue_delayed_work(c->wq, &c->waker, HZ);
 	couche_wake(c);
+	if (couche_r6_needs_rebuild(c))
+		queue_work(c->r6_wq, &c->rebuild_work);
 }
 
 /*
@@ -483,7 +491,8 @@ static void couche_status(struct dm_target *ti, status_type_t type,
 
 			DMEMIT(" %s %u/%u ", tier->name, tier->slots.used, tier->slots.nr);
 			for (i = 0; i < tier->nr_members; i++)
-				DMEMIT("%c", READ_ONCE(tier->members[i].dead) ? 'D' : 'A');
+				DMEMIT("%c", READ_ONCE(tier->members[i].dead) ? 'D' :
+				       READ_ONCE(tier->members[i].rebuilding) ? 'a' : 'A');
 		}
 		DMEMIT(" migrations %llu %u %llu %llu", c->mig_queued, c->mig_running,
 		       c->stats.mig_done, c->stats.mig_failed);

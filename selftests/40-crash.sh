@@ -1,6 +1,6 @@
 #!/bin/sh
-# Crash consistency: every device of a volume is a slice of one
-# dm-log-writes device, so the log holds all their writes in the order
+# Crash consistency: every device of a volume (hot and warm linear, cold
+# raid6 4+2) is a slice of one dm-log-writes device, so the log holds all their writes in the order
 # they became durable.  The workload writes tagged blocks in rounds, with
 # migrations running, and marks the end of each round after fsync.  Then
 # the log is replayed onto a blank device, stopping at flush points; at
@@ -17,14 +17,20 @@ insmod /lib/modules/brd.ko rd_nr=3 rd_size=262144 || { ok 1 "load brd"; done_tes
 SZ=524288
 
 slices() {	# slices <base device> <prefix>
+	local i
 	dmsetup create $2m --table "0 8192 linear $1 0" &&
 	dmsetup create $2h --table "0 32768 linear $1 8192" &&
-	dmsetup create $2w --table "0 65536 linear $1 40960" &&
-	dmsetup create $2c --table "0 131072 linear $1 106496"
+	dmsetup create $2w --table "0 65536 linear $1 40960" || return 1
+	for i in 0 1 2 3 4 5; do
+		dmsetup create $2c$i --table "0 24576 linear $1 $((106496 + i * 24576))" || return 1
+	done
 }
-unslice() { for s in m h w c; do dmsetup remove $1$s 2>/dev/null; done; }
+unslice() { for s in m h w c0 c1 c2 c3 c4 c5; do dmsetup remove $1$s 2>/dev/null; done; }
 vtable() {	# vtable <prefix> [features]
-	echo "0 $((NBLK * 8)) couche /dev/mapper/$1m 2048 3 3 hot linear /dev/mapper/$1h 3 warm linear /dev/mapper/$1w 3 cold linear /dev/mapper/$1c $2"
+	echo "0 $((NBLK * 8)) couche /dev/mapper/$1m 2048 3 3 hot linear /dev/mapper/$1h" \
+	     "3 warm linear /dev/mapper/$1w 10 cold raid6 4 128" \
+	     "/dev/mapper/$1c0 /dev/mapper/$1c1 /dev/mapper/$1c2 /dev/mapper/$1c3" \
+	     "/dev/mapper/$1c4 /dev/mapper/$1c5 $2"
 }
 
 check "log-writes device" dmsetup create lw --table "0 $SZ log-writes /dev/ram0 /dev/ram1"
@@ -50,6 +56,7 @@ while [ $r -le $ROUNDS ]; do
 done
 check "migrations drain" wait_migrations
 echo "# migrations: $(status | sed 's/.*migrations/migrations/')"
+echo "# tiers: $(status | cut -d' ' -f4-12)"
 [ "$(mig_field 3)" -ge 10 ]
 ok $? "migrations ran during the workload ($(mig_field 3))"
 check "remove volume" dmsetup remove $VOL

@@ -4,12 +4,18 @@
 # writes while degraded move the extent up first; a third failure gives
 # I/O errors, never wrong data.
 . ./lib.sh
-insmod /lib/modules/brd.ko rd_nr=6 rd_size=32768 || { ok 1 "load brd"; done_testing; }
+insmod /lib/modules/brd.ko rd_nr=7 rd_size=32768 || { ok 1 "load brd"; done_testing; }
 R=""
-for i in 0 1 2 3 4 5; do
+for i in 0 1 2 3 4 5 6; do
 	dmsetup create r$i --table "0 65536 linear /dev/ram$i 0"
-	R="$R /dev/mapper/r$i"
+	[ $i = 6 ] || R="$R /dev/mapper/r$i"
 done
+health() { status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") print $(i+2) }'; }
+wait_health() {	# wait_health <want>: up to 60 s
+	local n=0
+	while [ "$(health)" != "$1" ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+	[ "$(health)" = "$1" ]
+}
 fail() { local m; for m; do dmsetup reload r$m --table "0 65536 error" && dmsetup resume r$m; done; }
 heal() { local m; for m; do dmsetup reload r$m --table "0 65536 linear /dev/ram$m 0" && dmsetup resume r$m; done; }
 wipe $META $HOT
@@ -48,8 +54,7 @@ is "$bad" 0 "correct data with every pair of members dead ($pairs pairs)"
 
 fail 1 4
 check "read with members 1 and 4 dead" pattern verify $DEV 0 2560 51
-dead=$(status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") print $(i+2) }')
-is "$dead" "ADAADA" "status shows the dead members"
+is "$(health)" "ADAADA" "status shows the dead members"
 check "write into a raid6 extent while degraded" pattern write $DEV $((5 * 256)) 256 52
 is "$(extent_tier 5)" hot "the extent moved up first"
 check "the write reads back" pattern verify $DEV $((5 * 256)) 256 52
@@ -65,6 +70,36 @@ check "reload with members back" reload
 status | grep -q "cold 39/124 AAAAAA"
 ok $? "all members alive after the reload"
 check "all data verifies" sh -c "pattern verify $DEV 0 1280 51 && pattern verify $DEV 1280 256 52 && pattern verify $DEV 1536 8704 51"
+# Replace member 2 by a blank device: rebuilt online, throttled; then
+# the rebuilt member must carry real data (two others dead).
+R2=$(echo "$R" | sed 's|/dev/mapper/r2 |/dev/mapper/r6 |')
+TBL2="0 204800 couche $META $EXT 2 3 hot linear $HOT 10 cold raid6 4 128$R2 2 migration_mbps 2"
+check "reload with a blank device as member 2" sh -c "dmsetup reload $VOL --table '$TBL2' && dmsetup resume $VOL"
+is "$(health)" "AAaAAA" "member 2 shows as rebuilding"
+check "reads verify during the rebuild" pattern verify $DEV 0 1280 51
+before=$(mig_field 4)
+msg migrate 5 cold
+wait_migrations
+is "$(mig_field 4)" $((before + 1)) "no migration into the tier while it rebuilds"
+msg set migration_mbps 0
+check "rebuild finishes" wait_health AAAAAA
+fail 0 1
+check "with members 0 and 1 dead, data comes from the rebuilt member" \
+	sh -c "pattern verify $DEV 0 1280 51 && pattern verify $DEV 1536 8704 51"
+heal 0 1
+check "reload" sh -c "dmsetup reload $VOL --table '${TBL2% 2 migration_mbps 2}' && dmsetup resume $VOL"
+is "$(health)" "AAAAAA" "the rebuilt member is a full member after a reload"
+
+# The replaced device back in its slot: it is stale, so it is rebuilt.
+check "reload with the old member 2 back" reload
+check "it is rebuilt" wait_health AAAAAA
+dmesg | grep -q "stale member 2 of tier cold"
+ok $? "the kernel log says it was stale"
+fail 3 4
+check "with members 3 and 4 dead, data verifies" sh -c "pattern verify $DEV 0 1280 51 && pattern verify $DEV 1536 8704 51"
+heal 3 4
+check "reload" reload
+
 check "move everything back out of raid6" msg migrate 0-39 hot
 wait_migrations
 is "$(extent_tier 20)" hot "extent 20 back in hot"
@@ -78,6 +113,6 @@ dmsetup remove bad 2>/dev/null
 wipe $SPARE
 refuse "a raid6 member of another volume" dmsetup create bad --table "0 204800 couche $SPARE $EXT 2 3 hot linear $WARM 10 cold raid6 4 128$R"
 dmsetup remove bad 2>/dev/null
-for i in 0 1 2 3 4 5; do dmsetup remove r$i; done
+for i in 0 1 2 3 4 5 6; do dmsetup remove r$i; done
 rmmod brd
 done_testing
