@@ -75,6 +75,7 @@ struct couche_tier {
 enum couche_op_kind {
 	COUCHE_OP_PROVISION,	/* zero a fresh slot, then map it */
 	COUCHE_OP_MIGRATE,	/* copy an extent to another tier */
+	COUCHE_OP_SCRUB,	/* raid6: check (and repair) an extent's stripes */
 };
 
 /* An extent with I/O held back while it is provisioned or migrated. */
@@ -172,6 +173,13 @@ struct couche {
 	struct workqueue_struct *wq;
 	struct workqueue_struct *r6_wq;	/* raid6 copies, degraded reads */
 	struct work_struct rebuild_work;
+	struct work_struct scrub_work;
+	struct {
+		bool running;
+		u64 checked;		/* stripes */
+		u64 repaired;
+		u64 unrepairable;
+	} scrub;
 	struct work_struct worker;
 	struct delayed_work waker;
 	unsigned long event_pending;
@@ -272,6 +280,7 @@ int couche_r6_recover(u32 k, size_t bytes, void **ptrs, const bool *failed);
 void couche_r6_queue_copy(struct couche *c, struct couche_op *op);
 void couche_r6_queue_read(struct couche *c, struct bio *bio, u32 e);
 void couche_r6_rebuild(struct work_struct *ws);
+void couche_r6_scrub(struct work_struct *ws);
 bool couche_r6_needs_rebuild(struct couche *c);
 
 /* Functions defined in target.c */

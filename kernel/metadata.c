@@ -56,14 +56,21 @@ static int meta_write(struct couche *c, u64 block, unsigned int nr, void *buf,
 static int read_superblock(struct couche *c, struct couche_geometry *g,
 			   bool *blank, char **error)
 {
-	struct couche_geometry slot[2];
+	/* Geometries are large: keep them off the stack. */
+	struct {
+		u8 buf[2 * COUCHE_BLOCK_SIZE];
+		struct couche_geometry slot[2];
+	} *sb;
+	struct couche_geometry *slot;
 	const char *why[2] = { NULL, NULL };
 	int ok[2], r, i;
 	bool zero = true;
 	u8 *buf;
 
-	buf = kmalloc(2 * COUCHE_BLOCK_SIZE, GFP_KERNEL);
-	if (!buf) {
+	sb = kmalloc(sizeof(*sb), GFP_KERNEL);
+	buf = sb ? sb->buf : NULL;
+	slot = sb ? sb->slot : NULL;
+	if (!sb) {
 		*error = "Cannot allocate superblock buffer";
 		return -ENOMEM;
 	}
@@ -90,7 +97,7 @@ static int read_superblock(struct couche *c, struct couche_geometry *g,
 		r = -EILSEQ;
 	}
 out:
-	kfree(buf);
+	kfree(sb);
 	return r;
 }
 
@@ -432,28 +439,36 @@ static int load_map(struct couche *c, const struct couche_geometry *g,
 static int load_map_stable(struct couche *c, struct couche_geometry *g,
 			   char **error)
 {
-	struct couche_geometry now;
-	int tries, r = 0;
+	struct couche_geometry *now = kmalloc(sizeof(*now), GFP_KERNEL);
+	int tries, r = -ENOMEM;
 	bool blank;
 
-	for (tries = 0; tries < 8; tries++) {
+	*error = "Cannot allocate memory for the metadata";
+	for (tries = 0; now && tries < 8; tries++) {
 		r = load_map(c, g, error);
-		if (read_superblock(c, &now, &blank, error) || blank)
-			return r ? r : -EIO;
-		if (now.generation == g->generation)
-			return r;
-		r = check_geometry(c, &now, error);
+		if (read_superblock(c, now, &blank, error) || blank) {
+			r = r ? r : -EIO;
+			goto out;
+		}
+		if (now->generation == g->generation)
+			goto out;
+		r = check_geometry(c, now, error);
 		if (r)
-			return r;
-		*g = now;
+			goto out;
+		*g = *now;
 	}
-	*error = "Metadata keeps changing while loading: is another table using it?";
-	return -EBUSY;
+	if (now) {
+		*error = "Metadata keeps changing while loading: is another table using it?";
+		r = -EBUSY;
+	}
+out:
+	kfree(now);
+	return r;
 }
 
 int couche_meta_open(struct couche *c, char **error)
 {
-	struct couche_geometry g;
+	struct couche_geometry *g;
 	bool blank;
 	u32 need;
 	int r;
@@ -483,39 +498,46 @@ int couche_meta_open(struct couche *c, char **error)
 		return -ENOSPC;
 	}
 
-	r = read_superblock(c, &g, &blank, error);
+	g = kmalloc(sizeof(*g), GFP_KERNEL);
+	if (!g) {
+		*error = "Cannot allocate memory for the metadata";
+		return -ENOMEM;
+	}
+	r = read_superblock(c, g, &blank, error);
 	if (r)
-		return r;
+		goto out;
 	if (blank) {
 		r = check_blank(c, error);
 		if (!r)
 			r = format_volume(c, error);
 		if (r)
-			return r;
-		g = c->geo;
+			goto out;
+		*g = c->geo;
 	} else {
-		r = check_geometry(c, &g, error);
+		r = check_geometry(c, g, error);
 		if (!r)
-			r = check_members(c, &g, false, error);
+			r = check_members(c, g, false, error);
 		if (r)
-			return r;
+			goto out;
 	}
-	r = load_map_stable(c, &g, error);
+	r = load_map_stable(c, g, error);
 	if (r)
-		return r;
+		goto out;
 
 	/* The inactive copy's contents are unknown: the first commit rewrites it. */
 	bitmap_fill(c->stale, c->map_blocks);
-	c->geo = g;
+	c->geo = *g;
 	fill_geometry(c, &c->geo);
-	if (memcmp(&g, &c->geo, sizeof(g))) {
+	if (memcmp(g, &c->geo, sizeof(*g))) {
 		/* Grown volume or devices: commit the new geometry. */
 		bitmap_fill(c->dirty, c->map_blocks);
 		c->dirty_seq++;
 	}
 	c->loaded = true;
 	c->last_commit = jiffies;
-	return 0;
+out:
+	kfree(g);
+	return r;
 }
 
 /*
@@ -525,25 +547,27 @@ int couche_meta_open(struct couche *c, char **error)
  */
 int couche_meta_reload_if_changed(struct couche *c)
 {
-	struct couche_geometry g;
+	struct couche_geometry *g = kmalloc(sizeof(*g), GFP_KERNEL);
 	char *error = NULL;
 	bool blank;
 	int r;
 
+	if (!g)
+		return -ENOMEM;
 	mutex_lock(&c->commit_lock);
-	r = read_superblock(c, &g, &blank, &error);
+	r = read_superblock(c, g, &blank, &error);
 	if (!r && blank)
 		r = -EILSEQ;
-	if (r || g.generation == c->geo.generation)
+	if (r || g->generation == c->geo.generation)
 		goto out;
-	r = check_geometry(c, &g, &error);
+	r = check_geometry(c, g, &error);
 	if (!r)
-		r = load_map(c, &g, &error);
+		r = load_map(c, g, &error);
 	if (r)
 		goto out;
-	DMINFO("reloaded map at generation %llu", g.generation);
-	fill_geometry(c, &g);
-	c->geo = g;
+	DMINFO("reloaded map at generation %llu", g->generation);
+	fill_geometry(c, g);
+	c->geo = *g;
 	bitmap_fill(c->stale, c->map_blocks);
 	bitmap_fill(c->dirty, c->map_blocks);
 	c->dirty_seq++;
@@ -551,6 +575,7 @@ out:
 	if (r)
 		DMERR("cannot reload metadata: %s", error ? error : "I/O error");
 	mutex_unlock(&c->commit_lock);
+	kfree(g);
 	return r;
 }
 
@@ -634,7 +659,6 @@ static int write_map_blocks(struct couche *c, unsigned long *set, unsigned int c
  */
 int couche_commit(struct couche *c)
 {
-	struct couche_geometry g;
 	unsigned int copy;
 	u64 seq;
 	int r = 0;
@@ -657,18 +681,19 @@ int couche_commit(struct couche *c)
 	if (r)
 		goto fail;
 
-	g = c->geo;
-	g.generation++;
-	copy = g.generation & 1;
+	/* c->geo changes only under commit_lock. */
+	copy = (c->geo.generation + 1) & 1;
 	bitmap_or(c->stale, c->stale, c->work, c->map_blocks);
 	r = write_map_blocks(c, c->stale, copy);
 	if (r)
 		goto fail;
-	couche_sb_encode(c->stage, &g);
+	c->geo.generation++;
+	couche_sb_encode(c->stage, &c->geo);
 	r = meta_write(c, copy, 1, c->stage, REQ_PREFLUSH | REQ_FUA);
-	if (r)
+	if (r) {
+		c->geo.generation--;
 		goto fail;
-	c->geo = g;
+	}
 	WRITE_ONCE(c->durable_seq, seq);
 	/* The copy now inactive lacks exactly what this commit changed. */
 	bitmap_copy(c->stale, c->work, c->map_blocks);

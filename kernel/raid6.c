@@ -397,3 +397,143 @@ void couche_r6_rebuild(struct work_struct *ws)
 		}
 	}
 }
+
+/*
+ * Checks one stripe against its P and Q and repairs what a single bad
+ * chunk explains: P alone, Q alone, or one data chunk (the one whose
+ * rebuild from Q makes P agree).  Returns 0 clean, 1 repaired, -EILSEQ
+ * if no single chunk explains it, -EIO on a write error.
+ */
+static int scrub_stripe(struct couche *c, struct couche_tier *t, u64 g, void **ptrs,
+			u8 *saved_p, u8 *saved_q, u8 *saved_d)
+{
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	sector_t where = COUCHE_DATA_OFFSET + g * t->chunk_sectors;
+	bool failed[COUCHE_MAX_MEMBERS] = {};
+	unsigned int k = t->k, z, role;
+	bool p_ok, q_ok;
+
+	memcpy(saved_p, ptrs[k], cb);
+	memcpy(saved_q, ptrs[k + 1], cb);
+	raid6_call.gen_syndrome(k + 2, cb, ptrs);
+	p_ok = !memcmp(ptrs[k], saved_p, cb);
+	q_ok = !memcmp(ptrs[k + 1], saved_q, cb);
+	if (p_ok && q_ok)
+		return 0;
+	if (p_ok != q_ok) {
+		role = p_ok ? k + 1 : k;	/* rewrite the one that disagrees */
+		goto write;
+	}
+	for (z = 0; z < k; z++) {
+		memcpy(saved_d, ptrs[z], cb);
+		memcpy(ptrs[k + 1], saved_q, cb);
+		failed[z] = true;
+		couche_r6_recover(k, cb, ptrs, failed);	/* D_z from Q; P recomputed */
+		failed[z] = false;
+		if (!memcmp(ptrs[k], saved_p, cb)) {
+			role = z;
+			goto write;
+		}
+		memcpy(ptrs[z], saved_d, cb);
+	}
+	return -EILSEQ;
+write:
+	return member_io(c, &t->members[couche_r6_role_member(k, g, role)],
+			 REQ_OP_WRITE, where, t->chunk_sectors, ptrs[role]) ? -EIO : 1;
+}
+
+static int scrub_slot(struct couche *c, struct couche_tier *t, u32 slot, u8 *mb,
+		      size_t mlen, u8 *spare)
+{
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	void *ptrs[COUCHE_MAX_MEMBERS];
+	unsigned int m, r6;
+	u32 s;
+	int r;
+
+	for (m = 0; m < t->nr_members; m++) {
+		if (member_io(c, &t->members[m], REQ_OP_READ,
+			      COUCHE_DATA_OFFSET + (sector_t)slot * t->sps * t->chunk_sectors,
+			      (sector_t)t->sps * t->chunk_sectors, mb + m * mlen)) {
+			couche_member_failed(c, &t->members[m], "read error during scrub");
+			return -EIO;
+		}
+	}
+	for (s = 0; s < t->sps; s++) {
+		u64 g = (u64)slot * t->sps + s;
+
+		for (r6 = 0; r6 < t->k + 2; r6++)
+			ptrs[r6] = mb + couche_r6_role_member(t->k, g, r6) * mlen + s * cb;
+		r = scrub_stripe(c, t, g, ptrs, spare, spare + cb, spare + 2 * cb);
+		c->scrub.checked++;
+		if (r == 1)
+			c->scrub.repaired++;
+		else if (r == -EILSEQ)
+			c->scrub.unrepairable++;
+		else if (r)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Work item: scrubs every extent of every raid6 tier.  Each extent is held
+ * busy while its slot is checked (writes to it wait, as for a migration).
+ */
+void couche_r6_scrub(struct work_struct *ws)
+{
+	struct couche *c = container_of(ws, struct couche, scrub_work);
+	struct couche_op *op;
+	struct bio_list bios;
+	u8 *mb = NULL, *spare = NULL;
+	u32 i, e;
+	int r = 0;
+
+	for (i = 0; i < c->nr_extents && !r; i++) {
+		struct couche_tier *t;
+		size_t mlen;
+
+		if (READ_ONCE(c->quiescing))
+			break;
+		op = couche_op_alloc(c, i, COUCHE_OP_SCRUB);
+		if (!op) {
+			msleep(10);
+			i--;
+			continue;
+		}
+		spin_lock_irq(&c->lock);
+		e = c->map[i];
+		if (!(e & CE_MAPPED) || (e & CE_BUSY) || !couche_is_raid6(c, ce_tier(e))) {
+			spin_unlock_irq(&c->lock);
+			mempool_free(op, &c->op_pool);
+			continue;
+		}
+		couche_op_insert(c, op);
+		spin_unlock_irq(&c->lock);
+
+		t = &c->tiers[ce_tier(e)];
+		mlen = ((size_t)t->sps * t->chunk_sectors) << SECTOR_SHIFT;
+		vfree(mb);
+		vfree(spare);
+		mb = vmalloc(mlen * t->nr_members);
+		spare = vmalloc(3 * ((size_t)t->chunk_sectors << SECTOR_SHIFT));
+		r = mb && spare ? scrub_slot(c, t, ce_slot(e), mb, mlen, spare) : -ENOMEM;
+
+		spin_lock_irq(&c->lock);
+		couche_op_remove(c, op);
+		bios = op->deferred;
+		bio_list_merge(&c->deferred_bios, &bios);
+		spin_unlock_irq(&c->lock);
+		mempool_free(op, &c->op_pool);
+		queue_work(c->wq, &c->worker);
+		cond_resched();
+	}
+	vfree(spare);
+	vfree(mb);
+	DMINFO("scrub %s: %llu stripes checked, %llu repaired, %llu unrepairable",
+	       r ? "stopped by an error" : READ_ONCE(c->quiescing) ? "interrupted" : "done",
+	       c->scrub.checked, c->scrub.repaired, c->scrub.unrepairable);
+	WRITE_ONCE(c->scrub.running, false);
+	set_bit(0, &c->event_pending);
+	queue_work(c->wq, &c->worker);
+}

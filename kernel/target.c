@@ -165,18 +165,29 @@ static int parse_tier(struct couche *c, struct dm_arg_set *as, unsigned int t,
 	return -EINVAL;
 }
 
+/* Device @n of the table: 0 is the metadata device, then every member. */
+static struct block_device *nth_bdev(struct couche *c, unsigned int n)
+{
+	unsigned int t;
+
+	if (!n--)
+		return c->meta_dev->bdev;
+	for (t = 0; t < c->nr_tiers; t++) {
+		if (n < c->tiers[t].nr_members)
+			return c->tiers[t].members[n].dev->bdev;
+		n -= c->tiers[t].nr_members;
+	}
+	return NULL;
+}
+
 static int check_devices_unique(struct couche *c, char **error)
 {
-	struct block_device *seen[1 + COUCHE_MAX_TIERS * COUCHE_MAX_MEMBERS];
-	unsigned int n = 0, t, i, j;
+	struct block_device *a, *b;
+	unsigned int i, j;
 
-	seen[n++] = c->meta_dev->bdev;
-	for (t = 0; t < c->nr_tiers; t++)
-		for (i = 0; i < c->tiers[t].nr_members; i++)
-			seen[n++] = c->tiers[t].members[i].dev->bdev;
-	for (i = 0; i < n; i++) {
-		for (j = i + 1; j < n; j++) {
-			if (seen[i] == seen[j]) {
+	for (i = 0; (a = nth_bdev(c, i)); i++) {
+		for (j = i + 1; (b = nth_bdev(c, j)); j++) {
+			if (a == b) {
 				*error = "The same device is named twice";
 				return -EINVAL;
 			}
@@ -296,6 +307,7 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_WORK(&c->worker, do_worker);
 	INIT_DELAYED_WORK(&c->waker, do_waker);
 	INIT_WORK(&c->rebuild_work, couche_r6_rebuild);
+	INIT_WORK(&c->scrub_work, couche_r6_scrub);
 	c->params.max_migrations = COUCHE_DEF_MAX_MIGRATIONS;
 	c->params.heat_halflife_s = COUCHE_DEF_HALFLIFE_S;
 	c->params.reserve_pct = COUCHE_DEF_RESERVE_PCT;
@@ -384,6 +396,7 @@ static void couche_dtr(struct dm_target *ti)
 	if (c->wq) {
 		c->quiescing = true;
 		cancel_work_sync(&c->rebuild_work);
+		cancel_work_sync(&c->scrub_work);
 		cancel_delayed_work_sync(&c->waker);
 		flush_workqueue(c->wq);
 	}
@@ -423,6 +436,7 @@ static void couche_presuspend(struct dm_target *ti)
 	spin_unlock_irq(&c->lock);
 	wait_event(c->mig_wait, !READ_ONCE(c->mig_running));
 	flush_work(&c->rebuild_work);	/* it stops at the next slot */
+	flush_work(&c->scrub_work);	/* and this at the next extent */
 }
 
 static void couche_presuspend_undo(struct dm_target *ti)
@@ -497,6 +511,8 @@ static void couche_status(struct dm_target *ti, status_type_t type,
 		DMEMIT(" migrations %llu %u %llu %llu", c->mig_queued, c->mig_running,
 		       c->stats.mig_done, c->stats.mig_failed);
 		DMEMIT(" cache %llu %llu", c->stats.cache_hits, c->stats.cache_misses);
+		DMEMIT(" scrub %s %llu %llu %llu", c->scrub.running ? "running" : "idle",
+		       c->scrub.checked, c->scrub.repaired, c->scrub.unrepairable);
 		spin_unlock_irq(&c->lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -591,6 +607,37 @@ static void set_pins(struct couche *c, u32 first, u32 last, int tier)
 	couche_wake(c);
 }
 
+/* scrub: check every raid6 stripe in use, repair single bad chunks. */
+static int start_scrub(struct couche *c)
+{
+	unsigned int t;
+	bool any = false;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		if (!couche_is_raid6(c, t))
+			continue;
+		any = true;
+		if (!couche_tier_usable(c, t)) {
+			DMWARN("tier %s is degraded or rebuilding: scrub after the rebuild",
+			       c->tiers[t].name);
+			return -EBUSY;
+		}
+	}
+	if (!any) {
+		DMWARN("scrub: the volume has no raid6 tier");
+		return -EINVAL;
+	}
+	if (c->params.read_only)
+		return -EROFS;
+	if (!c->active || c->quiescing || xchg(&c->scrub.running, true))
+		return -EBUSY;
+	c->scrub.checked = 0;
+	c->scrub.repaired = 0;
+	c->scrub.unrepairable = 0;
+	queue_work(c->r6_wq, &c->scrub_work);
+	return 0;
+}
+
 /*
  * Pins are stored in the map: change them only while this table is live
  * and commits, or the change would be lost at the next table swap.
@@ -640,6 +687,8 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 		couche_wake(c);
 		return r;
 	}
+	if (!strcasecmp(argv[0], "scrub") && argc == 1)
+		return start_scrub(c);
 	if (argc < 2) {
 		DMWARN("message '%s' needs an extent range", argv[0]);
 		return -EINVAL;

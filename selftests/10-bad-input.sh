@@ -89,7 +89,7 @@ pattern write $DEV 0 512 5
 for m in "" "migrate" "migrate 0" "migrate 200 hot" "migrate 5-2 hot" "migrate 0 nosuch" \
 	 "migrate 0 7" "migrate -1 hot" "migrate 0-18446744073709551615 hot" "migrate x hot" \
 	 "pin 0" "pin 0-1 nosuch" "unpin" "unpin a-b" "frobnicate 0" "set max_migrations 0" \
-	 "set nosuch 1" "set reserve_pct" "set reserve_pct 5" "set heat_halflife_s abc" "extents 0-500" "migrate 0 hot extra"; do
+	 "set nosuch 1" "set reserve_pct" "set reserve_pct 5" "scrub" "scrub now" "set heat_halflife_s abc" "extents 0-500" "migrate 0 hot extra"; do
 	refuse "message '$m' refused" dmsetup message $VOL 0 $m
 done
 st=$(status)

@@ -100,6 +100,25 @@ check "with members 3 and 4 dead, data verifies" sh -c "pattern verify $DEV 0 12
 heal 3 4
 check "reload" reload
 
+# Scrub: silent corruption of a data chunk (member 3, stripe 0: data 1 of
+# extent 0) and of a P chunk (member 1, stripe 1) is found and repaired.
+is "$(dmsetup message $VOL 0 extents 0 | awk '{ print $2 }')" cold "extent 0 is in slot 0 of cold"
+dd if=/dev/urandom of=/dev/ram3 bs=4096 seek=257 count=1 conv=notrunc,fsync 2>/dev/null
+dd if=/dev/urandom of=/dev/ram1 bs=4096 seek=273 count=1 conv=notrunc,fsync 2>/dev/null
+refuse "the corrupted data chunk reads wrong before the scrub" pattern verify $DEV 0 256 51
+check "scrub" msg scrub
+refuse "a second scrub while one runs is refused" msg scrub
+n=0; while status | grep -q "scrub running" && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+sc=$(status | sed 's/.*scrub //')
+echo "# scrub: $sc"
+used=$(status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") { split($(i+1), a, "/"); print a[1] } }')
+is "$sc" "idle $((used * 4)) 2 0" "scrub checked every stripe in use, repaired both chunks"
+check "data reads right after the scrub" pattern verify $DEV 0 256 51
+fail 0 2
+check "and with members 0 and 2 dead (parity repaired too)" sh -c "pattern verify $DEV 0 1280 51 && pattern verify $DEV 1536 8704 51"
+heal 0 2
+check "reload" reload
+
 check "move everything back out of raid6" msg migrate 0-39 hot
 wait_migrations
 is "$(extent_tier 20)" hot "extent 20 back in hot"
