@@ -119,10 +119,15 @@ check "and with members 0 and 2 dead (parity repaired too)" sh -c "pattern verif
 heal 0 2
 check "reload" reload
 
+# A corrupted chunk of an extent that leaves the tier is caught by the
+# parity check of the move (all members are read anyway) and repaired.
+dd if=/dev/urandom of=/dev/ram4 bs=4096 seek=$((256 + 64 + 2)) count=1 conv=notrunc,fsync 2>/dev/null
+rep=$(status | awk '{ print $(NF-1) }')
 check "move everything back out of raid6" msg migrate 0-39 hot
 wait_migrations
 is "$(extent_tier 20)" hot "extent 20 back in hot"
-check "data verifies after moving out" pattern verify $DEV 2560 7680 51
+is "$(status | awk '{ print $(NF-1) }')" $((rep + 1)) "the move found and repaired the corrupted chunk"
+check "data verifies after moving out" sh -c "pattern verify $DEV 0 1280 51 && pattern verify $DEV 1536 8704 51"
 check "remove" dmsetup remove $VOL
 
 # Identity: members in the wrong order, or of this volume as a new one's.
