@@ -3,6 +3,7 @@
 #   make          build dm-couche.ko (against KDIR) and the tools
 #   make check    every test: KUnit (UML), then the VM selftests
 #   make demo     a 3-tier volume in a throwaway VM
+#   make bench    performance ratios, each against its baseline (build/bench/)
 #   make install  install the module for KVER (or use dkms.conf)
 
 KVER ?= $(shell tools/kernel-version)
@@ -42,6 +43,10 @@ selftests: deps
 demo: deps
 	$(MAKE) all
 	tools/vm/demo.sh
+
+bench: deps
+	$(MAKE) all
+	tools/bench/run.sh
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install

@@ -49,4 +49,5 @@ echo /lib/modules/dm-couche.ko >> "$stage/etc/modules.load"
 
 cp -r "$top/selftests" "$stage/selftests"
 cp "$top/tools/vm/demo-guest.sh" "$stage/selftests/demo.sh"
+cp "$top/tools/bench/bench-guest.sh" "$stage/selftests/bench.sh"
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
