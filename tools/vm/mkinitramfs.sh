@@ -43,7 +43,7 @@ else
 	done
 	brd=$(modprobe -S "$kver" --show-depends brd | awk '$1 == "insmod" { print $2 }')
 	install -m 644 "$brd" "$stage/lib/modules/brd.ko"
-	install -m 644 "$top/kernel/dm-couche.ko" "$stage/lib/modules/dm-couche.ko"
+	install -m 644 "${COUCHE_MODULE:-$top/kernel/dm-couche.ko}" "$stage/lib/modules/dm-couche.ko"
 fi
 echo /lib/modules/dm-couche.ko >> "$stage/etc/modules.load"
 
