@@ -755,11 +755,18 @@ static void couche_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct couche *c = ti->private;
 
-	/* No I/O crosses an extent; discards go down extent by extent. */
-	if (c->params.discard_passdown)
+	/*
+	 * No I/O crosses an extent; discards go down extent by extent.  Newer
+	 * kernels derive max_discard_sectors from the hardware limit: set both.
+	 */
+	if (c->params.discard_passdown) {
+		limits->max_hw_discard_sectors = min_t(unsigned int,
+						       limits->max_hw_discard_sectors,
+						       c->extent_sectors);
 		limits->max_discard_sectors = min_t(unsigned int,
 						    limits->max_discard_sectors,
 						    c->extent_sectors);
+	}
 }
 
 static struct target_type couche_target = {

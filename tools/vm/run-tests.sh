@@ -6,6 +6,7 @@
 . "$(dirname "$0")/vm.sh"
 vm_prepare || exit 1
 vm_disks
+rm -f "$BUILD"/boot*.log
 rc=0
 args=$(IFS=,; echo "$*")
 vm_boot "$BUILD/boot1.log" "run.sh${args:+,$args}" || rc=1
