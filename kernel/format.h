@@ -92,8 +92,10 @@ struct couche_disk_sb {
 	__le32 map_copy_blocks;	/* M: blocks in each map copy */
 	__le32 nr_tiers;
 	struct couche_disk_tier tiers[COUCHE_MAX_TIERS];
-	/* Each member's header carries its nonce; a raid6 member rebuilt onto
-	 * a new device gets a new one, so the old device reads as stale. */
+	/*
+	 * Each member's header carries its nonce; a raid6 member rebuilt onto
+	 * a new device gets a new one, so the old device reads as stale.
+	 */
 	__le32 member_nonce[COUCHE_MAX_TIERS][COUCHE_MAX_MEMBERS];
 } __packed;
 

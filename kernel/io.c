@@ -384,11 +384,11 @@ static int process_bio(struct couche *c, struct bio *bio, bool committed)
 	if ((e & CE_MAPPED) && couche_is_raid6(c, ce_tier(e))) {
 		if (bio_op(bio) == REQ_OP_DISCARD) {
 			bio_endio(bio);
-		} else if (write) {
-			return couche_promote(c, bio, extent);
-		} else {
+		} else if (!write) {
 			epoch_enter(c, dm_per_bio_data(bio, sizeof(struct couche_bio)));
 			couche_r6_queue_read(c, bio, e);
+		} else {
+			return couche_promote(c, bio, extent);
 		}
 	} else if (e & CE_MAPPED) {
 		submit_mapped(c, bio, e);

@@ -296,7 +296,7 @@ static int check_members(struct couche *c, const struct couche_geometry *g,
 			blanks += c->tiers[t].members[i].rebuilding;
 		}
 		if (blanks > 2) {
-			*error = "More than two raid6 members are blank: nothing to rebuild them from";
+			*error = "More than two raid6 members are blank: cannot rebuild";
 			return -EINVAL;
 		}
 	}

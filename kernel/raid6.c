@@ -145,7 +145,7 @@ static int verify_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 			ptrs[r6] = mb + couche_r6_role_member(t->k, g, r6) * mlen + s * cb;
 		r = scrub_stripe(c, t, g, ptrs, spare, spare + cb, spare + 2 * cb);
 		if (r == 1) {
-			DMWARN_LIMIT("tier %s stripe %llu: one chunk disagreed with parity, repaired",
+			DMWARN_LIMIT("tier %s stripe %llu: a chunk disagreed with parity, repaired",
 				     t->name, g);
 			c->scrub.repaired++;
 		}
@@ -229,7 +229,8 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 			if (r)
 				break;
 			gather(t, (u64)slot * t->sps + s0, n, mb, mlen, dbuf, false);
-			r = member_io(c, &lin->members[0], REQ_OP_WRITE, lin_start + off, len, dbuf);
+			r = member_io(c, &lin->members[0], REQ_OP_WRITE, lin_start + off,
+				      len, dbuf);
 		}
 	}
 out:
@@ -439,7 +440,8 @@ void couche_r6_rebuild(struct work_struct *ws)
 			if (r == -EAGAIN)
 				return;
 			if (r) {
-				DMERR("rebuild of %s failed (%d): replace it and reload", mem->dev->name, r);
+				DMERR("rebuild of %s failed (%d): replace it and reload",
+				      mem->dev->name, r);
 				couche_member_failed(c, mem, "rebuild failure");
 			}
 		}
@@ -545,7 +547,7 @@ void couche_r6_scrub(struct work_struct *ws)
 			break;
 		op = couche_op_alloc(c, i, COUCHE_OP_SCRUB);
 		if (!op) {
-			msleep(10);
+			msleep(20);
 			i--;
 			continue;
 		}
