@@ -87,7 +87,6 @@ struct couche_op {
 	u8 kind;
 	u8 src_tier;
 	u8 dst_tier;
-	bool pin;
 	bool promote;		/* moving up for a write: fail it if this fails */
 	u32 src_slot;
 	u32 dst_slot;

@@ -162,7 +162,6 @@ void couche_start_migrations(struct couche *c)
 			continue;
 		}
 		op->extent = extent;
-		op->pin = pin;
 		op->src_tier = ce_tier(e);
 		op->src_slot = ce_slot(e);
 		op->dst_tier = tier;
