@@ -70,6 +70,7 @@ struct couche_tier {
 	u32 chunk_sectors;
 	u32 sps;
 	u32 rebuild_next;	/* next slot to rebuild */
+	bool reserve_low;	/* free slots at or below the reserve */
 };
 
 enum couche_op_kind {
@@ -103,6 +104,19 @@ struct couche_mig_req {
 	u8 tier;
 	bool pin;
 };
+
+/* An event waiting for the worker to multicast it. */
+struct couche_event_rec {
+	u8 type;		/* enum couche_event */
+	u8 tier;
+	u8 member;
+	u32 extent;
+	u32 error;
+	u64 done;
+	u64 total;
+};
+
+#define COUCHE_EVENT_RING	64	/* a power of two */
 
 struct couche_stats {
 	u64 mig_done;
@@ -178,7 +192,18 @@ struct couche {
 		u64 checked;		/* stripes */
 		u64 repaired;
 		u64 unrepairable;
+		u64 total;		/* stripes to check */
 	} scrub;
+
+	/* Netlink (netlink.c): registry entry and events to send. */
+	struct list_head nl_node;
+	u64 nl_id;
+	char nl_name[COUCHE_DEV_NAME_LEN];
+	dev_t nl_devt;
+	spinlock_t ev_lock;
+	unsigned int ev_head, ev_tail;
+	u64 ev_dropped;
+	struct couche_event_rec ev_ring[COUCHE_EVENT_RING];
 	struct work_struct worker;
 	struct delayed_work waker;
 	unsigned long event_pending;
@@ -209,7 +234,7 @@ int couche_pick_tier(const struct couche_slots *const *slots,
 		     const u32 *reserve, unsigned int nr_tiers);
 
 /* Functions defined in heat.c */
-#define COUCHE_HEAT_UNIT	256u
+#define COUCHE_HEAT_UNIT	((u32)COUCHE_HEAT_SCALE)
 #define COUCHE_HEAT_MAX		0xff000000u
 #define COUCHE_DECAY_STEPS	8	/* decay steps per half-life */
 u32 couche_heat_decay(u32 score, unsigned int steps);
@@ -284,6 +309,26 @@ bool couche_r6_needs_rebuild(struct couche *c);
 
 /* Functions defined in target.c */
 void couche_wake(struct couche *c);
+
+/* Functions defined in control.c */
+int couche_ctl_migrate(struct couche *c, u32 first, u32 last, unsigned int tier,
+		       u64 *queued, const char **why);
+int couche_ctl_pin(struct couche *c, u32 first, u32 last, unsigned int tier,
+		   u64 *queued, const char **why);
+int couche_ctl_unpin(struct couche *c, u32 first, u32 last, const char **why);
+int couche_ctl_scrub(struct couche *c, const char **why);
+int couche_ctl_set(struct couche *c, const char *key, const char *value,
+		   const char **why);
+
+/* Functions defined in netlink.c */
+int couche_nl_init(void);
+void couche_nl_exit(void);
+void couche_nl_register(struct couche *c);
+void couche_nl_unregister(struct couche *c);
+void couche_event(struct couche *c, u8 type, int tier, int member, u32 extent,
+		  u64 done, u64 total, int error);
+void couche_nl_send_events(struct couche *c);
+void couche_check_reserve(struct couche *c, unsigned int t);
 
 /*
  * A tier new data may go to: all members alive.  (A raid6 member that

@@ -204,8 +204,15 @@ static bool is_device_error(blk_status_t s)
 void couche_member_failed(struct couche *c, struct couche_member *m,
 			  const char *why)
 {
+	unsigned int t, i;
+
 	if (!xchg(&m->dead, true)) {
 		DMERR_LIMIT("%s on %s: member marked dead", why, m->dev->name);
+		for (t = 0; t < c->nr_tiers; t++)
+			for (i = 0; i < c->tiers[t].nr_members; i++)
+				if (&c->tiers[t].members[i] == m)
+					couche_event(c, COUCHE_EVENT_MEMBER_FAILED, t, i,
+						     0, 0, 0, -EIO);
 		/* dm_table_event() sleeps: raise it from the worker. */
 		set_bit(0, &c->event_pending);
 		queue_work(c->wq, &c->worker);
@@ -341,6 +348,7 @@ static int start_provision(struct couche *c, struct bio *bio, u32 extent)
 	op->dst_tier = tier;
 	couche_op_insert(c, op);
 	bio_list_add(&op->deferred, bio);
+	couche_check_reserve(c, tier);
 	spin_unlock_irq(&c->lock);
 
 	where.bdev = c->tiers[tier].members[0].dev->bdev;

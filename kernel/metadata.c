@@ -703,6 +703,7 @@ fail:
 	DMERR("metadata commit failed (%d): volume is now read-only; check the metadata device",
 	      r);
 	c->meta_failed = true;
+	couche_event(c, COUCHE_EVENT_METADATA_ERROR, -1, -1, 0, 0, 0, r);
 	dm_table_event(c->ti->table);
 out:
 	mutex_unlock(&c->commit_lock);

@@ -157,6 +157,7 @@ void couche_start_migrations(struct couche *c)
 			c->stats.mig_failed++;
 			spin_unlock_irq(&c->lock);
 			mempool_free(op, &c->op_pool);
+			couche_event(c, COUCHE_EVENT_MIGRATION_FAILED, tier, -1, extent, 0, 0, r);
 			DMWARN_LIMIT("tier %s is %s: extent %u not moved", c->tiers[tier].name,
 				     r == -EIO ? "failed" : "full", extent);
 			continue;
@@ -167,6 +168,7 @@ void couche_start_migrations(struct couche *c)
 		op->dst_tier = tier;
 		couche_op_insert(c, op);
 		c->mig_running++;
+		couche_check_reserve(c, tier);
 		spin_unlock_irq(&c->lock);
 		c->mig_tokens -= c->extent_sectors / 2;
 		list_add_tail(&op->list, &started);
@@ -254,9 +256,12 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 	if (moved && !r) {
 		couche_epoch_drain(c);
 		spin_lock_irq(&c->lock);
-		list_for_each_entry(op, ops, list)
-			if (!op->error)
-				couche_slot_free(&c->tiers[op->src_tier].slots, op->src_slot);
+		list_for_each_entry(op, ops, list) {
+			if (op->error)
+				continue;
+			couche_slot_free(&c->tiers[op->src_tier].slots, op->src_slot);
+			couche_check_reserve(c, op->src_tier);
+		}
 		spin_unlock_irq(&c->lock);
 	}
 
@@ -264,6 +269,9 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 		if (op->error)
 			DMWARN_LIMIT("migration of extent %u to tier %s failed",
 				     op->extent, c->tiers[op->dst_tier].name);
+		couche_event(c, op->error ? COUCHE_EVENT_MIGRATION_FAILED :
+			     COUCHE_EVENT_MIGRATION_DONE, op->dst_tier, -1, op->extent,
+			     0, 0, op->error);
 		list_del(&op->list);
 		mempool_free(op, &c->op_pool);
 	}
@@ -301,6 +309,7 @@ int couche_promote(struct couche *c, struct bio *bio, u32 extent)
 	op->src_slot = ce_slot(e);
 	op->dst_tier = t;
 	op->promote = true;
+	couche_check_reserve(c, t);
 	couche_op_insert(c, op);
 	bio_list_add(&op->deferred, bio);
 	c->mig_running++;

@@ -389,6 +389,10 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 			      (sector_t)tier->sps * tier->chunk_sectors, mb + mi * mlen);
 		tier->rebuild_next = slot + 1;
 		done++;
+		/* Progress every tenth of the tier. */
+		if ((u64)(slot + 1) * 10 / tier->slots.nr != (u64)slot * 10 / tier->slots.nr)
+			couche_event(c, COUCHE_EVENT_REBUILD_PROGRESS, t, mi, 0,
+				     slot + 1, tier->slots.nr, 0);
 		rebuild_throttle(c, mlen);
 		cond_resched();
 	}
@@ -418,6 +422,7 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 	WRITE_ONCE(mem->rebuilding, false);
 	DMINFO("rebuilt %s, member %u of tier %s: %u extents", mem->dev->name, mi,
 	       tier->name, done);
+	couche_event(c, COUCHE_EVENT_REBUILD_DONE, t, mi, 0, done, done, 0);
 	set_bit(0, &c->event_pending);
 	queue_work(c->wq, &c->worker);
 	return 0;
@@ -583,6 +588,8 @@ void couche_r6_scrub(struct work_struct *ws)
 	DMINFO("scrub %s: %llu stripes checked, %llu repaired, %llu unrepairable",
 	       r ? "stopped by an error" : READ_ONCE(c->quiescing) ? "interrupted" : "done",
 	       c->scrub.checked, c->scrub.repaired, c->scrub.unrepairable);
+	couche_event(c, COUCHE_EVENT_SCRUB_DONE, -1, -1, 0, c->scrub.checked,
+		     c->scrub.total, r);
 	WRITE_ONCE(c->scrub.running, false);
 	set_bit(0, &c->event_pending);
 	queue_work(c->wq, &c->worker);

@@ -25,6 +25,7 @@ static void do_worker(struct work_struct *ws)
 
 	if (test_and_clear_bit(0, &c->event_pending))
 		dm_table_event(c->ti->table);
+	couche_nl_send_events(c);
 	couche_complete_ops(c);
 	couche_process_deferred(c);
 	if (c->commit_due) {
@@ -297,6 +298,8 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = c;
 	c->ti = ti;
 	spin_lock_init(&c->lock);
+	spin_lock_init(&c->ev_lock);
+	INIT_LIST_HEAD(&c->nl_node);
 	mutex_init(&c->commit_lock);
 	init_waitqueue_head(&c->epoch_wait);
 	init_waitqueue_head(&c->mig_wait);
@@ -393,6 +396,7 @@ static void couche_dtr(struct dm_target *ti)
 	struct couche *c = ti->private;
 	unsigned int t, i;
 
+	couche_nl_unregister(c);
 	if (c->wq) {
 		c->quiescing = true;
 		cancel_work_sync(&c->rebuild_work);
@@ -476,6 +480,7 @@ static void couche_resume(struct dm_target *ti)
 	couche_wake(c);
 	if (couche_r6_needs_rebuild(c))
 		queue_work(c->r6_wq, &c->rebuild_work);
+	couche_nl_register(c);
 }
 
 /*
@@ -566,93 +571,6 @@ static int emit_extents(struct couche *c, u32 first, u32 last, char *result,
 	return 1;
 }
 
-/* Refuses a migrate that would move an extent pinned to another tier. */
-static int check_pins(struct couche *c, u32 first, u32 last, unsigned int tier)
-{
-	u32 i, e;
-
-	for (i = first; i <= last; i++) {
-		e = READ_ONCE(c->map[i]);
-		if ((e & CE_PINNED) && ce_tier(e) != tier) {
-			DMWARN("extent %u is pinned to tier %s: unpin it first", i,
-			       c->tiers[ce_tier(e)].name);
-			return -EPERM;
-		}
-	}
-	return 0;
-}
-
-static void set_pins(struct couche *c, u32 first, u32 last, int tier)
-{
-	u32 i, e;
-
-	spin_lock_irq(&c->lock);
-	for (i = first; i <= last; i++) {
-		e = c->map[i];
-		if (tier < 0) {
-			e &= ~CE_PINNED;
-			if (!(e & CE_MAPPED))
-				e &= CE_BUSY;	/* unmapped: forget the tier */
-		} else if (e & CE_MAPPED) {
-			e |= CE_PINNED;
-		} else {
-			e = (e & CE_BUSY) | CE_PINNED | ((u32)tier << CE_TIER_SHIFT);
-		}
-		if (e != c->map[i]) {
-			c->map[i] = e;
-			couche_mark_dirty(c, i);
-		}
-	}
-	spin_unlock_irq(&c->lock);
-	couche_wake(c);
-}
-
-/* scrub: check every raid6 stripe in use, repair single bad chunks. */
-static int start_scrub(struct couche *c)
-{
-	unsigned int t;
-	bool any = false;
-
-	for (t = 0; t < c->nr_tiers; t++) {
-		if (!couche_is_raid6(c, t))
-			continue;
-		any = true;
-		if (!couche_tier_usable(c, t)) {
-			DMWARN("tier %s is degraded or rebuilding: scrub after the rebuild",
-			       c->tiers[t].name);
-			return -EBUSY;
-		}
-	}
-	if (!any) {
-		DMWARN("scrub: the volume has no raid6 tier");
-		return -EINVAL;
-	}
-	if (c->params.read_only)
-		return -EROFS;
-	if (!c->active || c->quiescing || xchg(&c->scrub.running, true))
-		return -EBUSY;
-	c->scrub.checked = 0;
-	c->scrub.repaired = 0;
-	c->scrub.unrepairable = 0;
-	queue_work(c->r6_wq, &c->scrub_work);
-	return 0;
-}
-
-/*
- * Pins are stored in the map: change them only while this table is live
- * and commits, or the change would be lost at the next table swap.
- */
-static int can_change_pins(struct couche *c)
-{
-	if (c->params.read_only)
-		return -EROFS;
-	if (!c->active || c->quiescing) {
-		DMWARN("pin/unpin while suspended: resume the device first");
-		return -EBUSY;
-	}
-	return 0;
-}
-
 /*
  * migrate <first>[-<last>] <tier>
  * pin <first>[-<last>] <tier>
@@ -664,9 +582,10 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 			  char *result, unsigned int maxlen)
 {
 	struct couche *c = ti->private;
-	char *error = NULL;
+	const char *why = NULL;
 	u32 first, last;
-	int tier = 0, r;
+	u64 queued;
+	int tier, r;
 
 	if (!argc)
 		return -EINVAL;
@@ -675,20 +594,13 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 			DMWARN("usage: set <key> <value>");
 			return -EINVAL;
 		}
-		if (!strcasecmp(argv[1], "reserve_pct")) {
-			DMWARN("reserve_pct is set in the table, not at run time");
-			return -EINVAL;
-		}
-		spin_lock_irq(&c->lock);
-		r = couche_set_param(&c->params, argv[1], argv[2], &error);
-		spin_unlock_irq(&c->lock);
-		if (r)
-			DMWARN("set %s %s: %s", argv[1], argv[2], error);
-		couche_wake(c);
-		return r;
+		r = couche_ctl_set(c, argv[1], argv[2], &why);
+		goto out;
 	}
-	if (!strcasecmp(argv[0], "scrub") && argc == 1)
-		return start_scrub(c);
+	if (!strcasecmp(argv[0], "scrub") && argc == 1) {
+		r = couche_ctl_scrub(c, &why);
+		goto out;
+	}
 	if (argc < 2) {
 		DMWARN("message '%s' needs an extent range", argv[0]);
 		return -EINVAL;
@@ -702,13 +614,11 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 	if (!strcasecmp(argv[0], "extents") && argc == 2)
 		return emit_extents(c, first, last, result, maxlen);
 	if (!strcasecmp(argv[0], "unpin") && argc == 2) {
-		r = can_change_pins(c);
-		if (!r)
-			set_pins(c, first, last, -1);
-		return r;
+		r = couche_ctl_unpin(c, first, last, &why);
+		goto out;
 	}
 	if ((strcasecmp(argv[0], "migrate") && strcasecmp(argv[0], "pin")) || argc != 3) {
-		DMWARN("unknown message: expected migrate, pin, unpin, set or extents");
+		DMWARN("unknown message: expected migrate, pin, unpin, set, scrub or extents");
 		return -EINVAL;
 	}
 	tier = couche_parse_tier_name(c, argv[2]);
@@ -716,24 +626,14 @@ static int couche_message(struct dm_target *ti, unsigned int argc, char **argv,
 		DMWARN("unknown tier '%s'", argv[2]);
 		return -EINVAL;
 	}
-	if (c->params.read_only)
-		return -EROFS;
-	if (!strcasecmp(argv[0], "pin")) {
-		if (couche_is_raid6(c, tier)) {
-			DMWARN("raid6 tiers take no writes in place: pin to a linear tier");
-			return -EINVAL;
-		}
-		/* A pin overrides earlier pins. */
-		r = can_change_pins(c);
-		if (r)
-			return r;
-		set_pins(c, first, last, tier);
-		return couche_queue_migration(c, first, last, tier, true);
-	}
-	r = check_pins(c, first, last, tier);
-	if (r)
-		return r;
-	return couche_queue_migration(c, first, last, tier, false);
+	if (!strcasecmp(argv[0], "pin"))
+		r = couche_ctl_pin(c, first, last, tier, &queued, &why);
+	else
+		r = couche_ctl_migrate(c, first, last, tier, &queued, &why);
+out:
+	if (r && why)
+		DMWARN("%s: %s", argv[0], why);
+	return r;
 }
 
 static int couche_iterate_devices(struct dm_target *ti,
@@ -792,13 +692,21 @@ static int __init dm_couche_init(void)
 {
 	int r = dm_register_target(&couche_target);
 
-	if (r)
+	if (r) {
 		DMERR("cannot register target: %d", r);
+		return r;
+	}
+	r = couche_nl_init();
+	if (r) {
+		DMERR("cannot register the netlink family: %d", r);
+		dm_unregister_target(&couche_target);
+	}
 	return r;
 }
 
 static void __exit dm_couche_exit(void)
 {
+	couche_nl_exit();
 	dm_unregister_target(&couche_target);
 }
 
