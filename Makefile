@@ -12,9 +12,16 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude
 
-TOOLS := tools/replay-log tools/pattern
+TOOLS := tools/replay-log tools/pattern tools/couchestorctl tools/nlfuzz
+NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 libnl-genl-3.0 json-c 2>/dev/null)
+NL_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-genl-3.0 json-c 2>/dev/null)
 
-.PHONY: all module tools clean check demo bench kunit selftests deps install sparse checkpatch
+# couchestorctl: tools/ctl/*.c; tools/ctl/test_*.c are its unit tests.
+CTL_SRC := $(filter-out tools/ctl/test_%.c,$(wildcard tools/ctl/*.c))
+CTL_LIB := $(filter-out tools/ctl/main.c,$(CTL_SRC))
+CTL_TESTS := $(patsubst %.c,build/%,$(wildcard tools/ctl/test_*.c))
+
+.PHONY: all module tools clean check demo bench kunit selftests deps install sparse checkpatch unit
 
 all: module tools
 
@@ -25,6 +32,20 @@ tools: $(TOOLS)
 
 tools/%: tools/%.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+tools/couchestorctl: $(CTL_SRC) $(wildcard tools/ctl/*.h) include/uapi/linux/dm-couche.h
+	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $(CTL_SRC) $(LDFLAGS) $(NL_LIBS)
+
+tools/nlfuzz: tools/nlfuzz.c include/uapi/linux/dm-couche.h
+	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $< $(LDFLAGS) $(NL_LIBS)
+
+build/tools/ctl/test_%: tools/ctl/test_%.c $(CTL_LIB) $(wildcard tools/ctl/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $< $(CTL_LIB) $(LDFLAGS) $(NL_LIBS)
+
+# Userspace unit tests (no VM, no root).
+unit: $(CTL_TESTS)
+	@for t in $(CTL_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 deps:
 	tools/deps.sh

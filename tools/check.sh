@@ -1,6 +1,6 @@
 #!/bin/bash
-# make check: KUnit suites (UML), the DKMS build, then the VM selftests on
-# the Debian kernel.  Ends with one "check: N passed, M failed" line.
+# make check: KUnit suites (UML), userspace unit tests, the DKMS build, then
+# the VM selftests on the Debian kernel.  Ends with one "check: N passed, M failed" line.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 log=$(mktemp)
@@ -15,6 +15,17 @@ p=$(sed -n 's/.*Ran [0-9]* tests: passed: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 f=$(sed -n 's/.*Ran [0-9]* tests:.*failed: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 [ -n "$p" ] || { echo "KUnit ran no test"; fail=$((fail + 1)); }
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+
+echo "=== userspace unit tests (couchestorctl)"
+make -s unit > "$log" 2>&1
+rc=$?
+grep -E '^not ok|^== ' "$log"
+p=$(grep -c '^ok' "$log")
+f=$(grep -c '^not ok' "$log")
+echo "$p passed, $f failed"
+[ "$p" -gt 0 ] || { echo "no userspace unit test ran"; tail -n 20 "$log"; fail=$((fail + 1)); }
+[ $rc = 0 ] || [ "$f" != 0 ] || { echo "make unit failed"; tail -n 20 "$log"; fail=$((fail + 1)); }
+pass=$((pass + p)); fail=$((fail + f))
 
 echo "=== DKMS"
 if tools/dkms-test.sh > "$log" 2>&1; then

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * couchestorctl: GET_DEVICE replies parsed into struct ctl_dev, and shown
+ * as text or JSON.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "ctl.h"
+#include "dev.h"
+#include "output.h"
+#include "parse.h"
+
+static void copy_str(char *dst, size_t len, struct nlattr *a)
+{
+	if (a)
+		snprintf(dst, len, "%s", nla_get_string(a));
+}
+
+static uint64_t get_u64(struct nlattr *a)
+{
+	return a ? nla_get_u64(a) : 0;
+}
+
+static uint32_t get_u32(struct nlattr *a)
+{
+	return a ? nla_get_u32(a) : 0;
+}
+
+static void parse_members(struct ctl_tier *t, struct nlattr *members)
+{
+	struct nlattr *m, *tb[COUCHE_MEMBER_A_MAX + 1];
+	int rem;
+
+	nla_for_each_nested(m, members, rem) {
+		if (t->nr_members >= CTL_MAX_MEMBERS ||
+		    nla_parse_nested(tb, COUCHE_MEMBER_A_MAX, m, NULL))
+			continue;
+		copy_str(t->members[t->nr_members].dev, sizeof(t->members[0].dev),
+			 tb[COUCHE_MEMBER_A_DEV]);
+		t->members[t->nr_members].state = tb[COUCHE_MEMBER_A_STATE] ?
+			nla_get_u8(tb[COUCHE_MEMBER_A_STATE]) : COUCHE_MEMBER_DEAD;
+		if (t->members[t->nr_members].state == COUCHE_MEMBER_REBUILDING)
+			t->rebuilding = 1;
+		t->nr_members++;
+	}
+}
+
+static int parse_tier(struct ctl_dev *d, struct nlattr *nest)
+{
+	struct nlattr *tb[COUCHE_TIER_A_MAX + 1];
+	struct ctl_tier *t;
+	int i;
+
+	if (nla_parse_nested(tb, COUCHE_TIER_A_MAX, nest, NULL) || !tb[COUCHE_TIER_A_INDEX])
+		return -EINVAL;
+	i = nla_get_u8(tb[COUCHE_TIER_A_INDEX]);
+	if (i >= COUCHE_MAX_TIERS)
+		return -EINVAL;
+	t = &d->tiers[i];
+	if (i >= d->nr_tiers)
+		d->nr_tiers = i + 1;
+	copy_str(t->name, sizeof(t->name), tb[COUCHE_TIER_A_NAME]);
+	t->kind = tb[COUCHE_TIER_A_KIND] ? nla_get_u8(tb[COUCHE_TIER_A_KIND]) : 0;
+	t->k = get_u32(tb[COUCHE_TIER_A_K]);
+	t->chunk_sectors = get_u32(tb[COUCHE_TIER_A_CHUNK_SECTORS]);
+	t->slots = get_u32(tb[COUCHE_TIER_A_SLOTS]);
+	t->used = get_u32(tb[COUCHE_TIER_A_USED]);
+	t->reserve = get_u32(tb[COUCHE_TIER_A_RESERVE]);
+	t->rebuild_done = get_u32(tb[COUCHE_TIER_A_REBUILD_DONE]);
+	if (tb[COUCHE_TIER_A_MEMBERS])
+		parse_members(t, tb[COUCHE_TIER_A_MEMBERS]);
+	return 0;
+}
+
+int ctl_dev_from_msg(struct nl_msg *msg, struct ctl_dev *d)
+{
+	struct nlattr *tb[COUCHE_DEV_A_MAX + 1], *p[COUCHE_PARAM_A_MAX + 1], *t;
+	int rem, i;
+
+	memset(d, 0, sizeof(*d));
+	if (ctl_nl_parse(msg, tb) || !tb[COUCHE_DEV_A_NAME])
+		return -EINVAL;
+	copy_str(d->name, sizeof(d->name), tb[COUCHE_DEV_A_NAME]);
+	copy_str(d->uuid, sizeof(d->uuid), tb[COUCHE_DEV_A_UUID]);
+	d->major = get_u32(tb[COUCHE_DEV_A_MAJOR]);
+	d->minor = get_u32(tb[COUCHE_DEV_A_MINOR]);
+	d->len_sectors = get_u64(tb[COUCHE_DEV_A_LEN_SECTORS]);
+	d->extent_sectors = get_u64(tb[COUCHE_DEV_A_EXTENT_SECTORS]);
+	d->nr_extents = get_u32(tb[COUCHE_DEV_A_NR_EXTENTS]);
+	d->meta_used = get_u64(tb[COUCHE_DEV_A_META_USED]);
+	d->meta_total = get_u64(tb[COUCHE_DEV_A_META_TOTAL]);
+	d->flags = get_u32(tb[COUCHE_DEV_A_FLAGS]);
+	d->mig_queued = get_u64(tb[COUCHE_DEV_A_MIG_QUEUED]);
+	d->mig_running = get_u32(tb[COUCHE_DEV_A_MIG_RUNNING]);
+	d->mig_done = get_u64(tb[COUCHE_DEV_A_MIG_DONE]);
+	d->mig_failed = get_u64(tb[COUCHE_DEV_A_MIG_FAILED]);
+	d->cache_hits = get_u64(tb[COUCHE_DEV_A_CACHE_HITS]);
+	d->cache_misses = get_u64(tb[COUCHE_DEV_A_CACHE_MISSES]);
+	d->scrub_running = tb[COUCHE_DEV_A_SCRUB_RUNNING] &&
+		nla_get_u8(tb[COUCHE_DEV_A_SCRUB_RUNNING]);
+	d->scrub_checked = get_u64(tb[COUCHE_DEV_A_SCRUB_CHECKED]);
+	d->scrub_repaired = get_u64(tb[COUCHE_DEV_A_SCRUB_REPAIRED]);
+	d->scrub_unrepairable = get_u64(tb[COUCHE_DEV_A_SCRUB_UNREPAIRABLE]);
+	d->scrub_total = get_u64(tb[COUCHE_DEV_A_SCRUB_TOTAL]);
+	if (tb[COUCHE_DEV_A_PARAMS] &&
+	    !nla_parse_nested(p, COUCHE_PARAM_A_MAX, tb[COUCHE_DEV_A_PARAMS], NULL))
+		for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
+			d->params[i] = get_u32(p[i]);
+	if (tb[COUCHE_DEV_A_TIERS])
+		nla_for_each_nested(t, tb[COUCHE_DEV_A_TIERS], rem)
+			if (parse_tier(d, t))
+				return -EINVAL;
+	return 0;
+}
+
+static int one_device(struct nl_msg *msg, void *arg)
+{
+	return ctl_dev_from_msg(msg, arg) ? NL_SKIP : NL_OK;
+}
+
+int ctl_dev_get(struct ctl_nl *nl, const char *dev, struct ctl_dev *d)
+{
+	struct nl_msg *msg = ctl_nl_msg(nl, COUCHE_CMD_GET_DEVICE, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(d, 0, sizeof(*d));
+	if (ctl_nl_put_dev(msg, dev)) {
+		nlmsg_free(msg);
+		snprintf(nl->err, sizeof(nl->err), "'%s' is not a volume name or device", dev);
+		return -ENODEV;
+	}
+	return ctl_nl_run(nl, msg, one_device, d);
+}
+
+struct dev_list {
+	struct ctl_dev *v;
+	int n;
+};
+
+static int add_device(struct nl_msg *msg, void *arg)
+{
+	struct dev_list *l = arg;
+	struct ctl_dev *v = realloc(l->v, sizeof(*v) * (l->n + 1));
+
+	if (!v)
+		return NL_STOP;
+	l->v = v;
+	if (!ctl_dev_from_msg(msg, &v[l->n]))
+		l->n++;
+	return NL_OK;
+}
+
+int ctl_dev_list(struct ctl_nl *nl, struct ctl_dev **list, int *n)
+{
+	struct dev_list l = { 0 };
+	struct nl_msg *msg = ctl_nl_msg(nl, COUCHE_CMD_GET_DEVICE, NLM_F_DUMP);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	r = ctl_nl_run(nl, msg, add_device, &l);
+	*list = l.v;
+	*n = l.n;
+	return r;
+}
+
+/* A tier by name or index; -1 if the volume has none such. */
+int ctl_dev_tier(const struct ctl_dev *d, const char *s)
+{
+	char *end;
+	long i;
+
+	for (i = 0; i < d->nr_tiers; i++)
+		if (!strcmp(d->tiers[i].name, s))
+			return i;
+	i = strtol(s, &end, 10);
+	if (*s && !*end && i >= 0 && i < d->nr_tiers)
+		return i;
+	return -1;
+}
+
+const char *ctl_tier_name(const struct ctl_dev *d, int tier)
+{
+	return tier >= 0 && tier < d->nr_tiers ? d->tiers[tier].name : "-";
+}
+
+static const char *state_name(int s)
+{
+	return s == COUCHE_MEMBER_ALIVE ? "alive" : s == COUCHE_MEMBER_REBUILDING ?
+		"rebuilding" : "dead";
+}
+
+static char state_char(int s)
+{
+	return s == COUCHE_MEMBER_ALIVE ? 'A' : s == COUCHE_MEMBER_REBUILDING ? 'a' : 'D';
+}
+
+static const char *health(const struct ctl_dev *d)
+{
+	if (d->flags & COUCHE_DEV_F_META_FAILED)
+		return "metadata failed, read-only";
+	if (d->flags & COUCHE_DEV_F_READ_ONLY)
+		return "read-only";
+	if (d->flags & COUCHE_DEV_F_DEGRADED)
+		return "degraded";
+	if (d->flags & COUCHE_DEV_F_SUSPENDED)
+		return "suspended";
+	return "ok";
+}
+
+#define JADD(o, k, v) json_object_object_add(o, k, v)
+
+static struct json_object *tier_json(const struct ctl_dev *d, const struct ctl_tier *t)
+{
+	struct json_object *o = json_object_new_object(), *m = json_object_new_array();
+	int i;
+
+	JADD(o, "name", json_object_new_string(t->name));
+	JADD(o, "kind", json_object_new_string(t->kind == COUCHE_TIER_RAID6 ? "raid6" :
+					       "linear"));
+	if (t->kind == COUCHE_TIER_RAID6) {
+		JADD(o, "k", json_object_new_int(t->k));
+		JADD(o, "chunk_sectors", json_object_new_int(t->chunk_sectors));
+	}
+	JADD(o, "slots", json_object_new_int64(t->slots));
+	JADD(o, "used", json_object_new_int64(t->used));
+	JADD(o, "reserve", json_object_new_int64(t->reserve));
+	JADD(o, "size_bytes", json_object_new_int64((int64_t)t->slots * d->extent_sectors * 512));
+	JADD(o, "used_bytes", json_object_new_int64((int64_t)t->used * d->extent_sectors * 512));
+	for (i = 0; i < t->nr_members; i++) {
+		struct json_object *x = json_object_new_object();
+
+		JADD(x, "dev", json_object_new_string(t->members[i].dev));
+		JADD(x, "state", json_object_new_string(state_name(t->members[i].state)));
+		json_object_array_add(m, x);
+	}
+	JADD(o, "members", m);
+	if (t->rebuilding) {
+		struct json_object *r = json_object_new_object();
+
+		JADD(r, "done_slots", json_object_new_int64(t->rebuild_done));
+		JADD(r, "total_slots", json_object_new_int64(t->slots));
+		JADD(o, "rebuild", r);
+	}
+	return o;
+}
+
+struct json_object *ctl_dev_json(const struct ctl_dev *d)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *tiers = json_object_new_array();
+	struct json_object *mig = json_object_new_object();
+	struct json_object *scrub = json_object_new_object();
+	struct json_object *params = json_object_new_object();
+	struct json_object *meta = json_object_new_object();
+	struct json_object *cache = json_object_new_object();
+	char dev[32];
+	int i;
+
+	snprintf(dev, sizeof(dev), "%u:%u", d->major, d->minor);
+	JADD(o, "name", json_object_new_string(d->name));
+	JADD(o, "dev", json_object_new_string(dev));
+	JADD(o, "uuid", json_object_new_string(d->uuid));
+	JADD(o, "health", json_object_new_string(health(d)));
+	JADD(o, "read_only", json_object_new_boolean(!!(d->flags & (COUCHE_DEV_F_READ_ONLY |
+								  COUCHE_DEV_F_META_FAILED))));
+	JADD(o, "degraded", json_object_new_boolean(!!(d->flags & COUCHE_DEV_F_DEGRADED)));
+	JADD(o, "suspended", json_object_new_boolean(!!(d->flags & COUCHE_DEV_F_SUSPENDED)));
+	JADD(o, "size_bytes", json_object_new_int64((int64_t)d->len_sectors * 512));
+	JADD(o, "extent_sectors", json_object_new_int64(d->extent_sectors));
+	JADD(o, "extents", json_object_new_int64(d->nr_extents));
+	JADD(meta, "used_blocks", json_object_new_int64(d->meta_used));
+	JADD(meta, "total_blocks", json_object_new_int64(d->meta_total));
+	JADD(o, "metadata", meta);
+	for (i = 0; i < d->nr_tiers; i++)
+		json_object_array_add(tiers, tier_json(d, &d->tiers[i]));
+	JADD(o, "tiers", tiers);
+	JADD(mig, "queued", json_object_new_int64(d->mig_queued));
+	JADD(mig, "running", json_object_new_int64(d->mig_running));
+	JADD(mig, "done", json_object_new_int64(d->mig_done));
+	JADD(mig, "failed", json_object_new_int64(d->mig_failed));
+	JADD(o, "migrations", mig);
+	JADD(cache, "hits", json_object_new_int64(d->cache_hits));
+	JADD(cache, "misses", json_object_new_int64(d->cache_misses));
+	JADD(o, "cache", cache);
+	JADD(scrub, "running", json_object_new_boolean(d->scrub_running));
+	JADD(scrub, "checked", json_object_new_int64(d->scrub_checked));
+	JADD(scrub, "total", json_object_new_int64(d->scrub_total));
+	JADD(scrub, "repaired", json_object_new_int64(d->scrub_repaired));
+	JADD(scrub, "unrepairable", json_object_new_int64(d->scrub_unrepairable));
+	JADD(o, "scrub", scrub);
+	for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
+		JADD(params, ctl_param_name(i), json_object_new_int64(d->params[i]));
+	JADD(o, "params", params);
+	return o;
+}
+
+static void print_tiers(const struct ctl_dev *d)
+{
+	static const char *const head[] = {
+		"tier", "kind", "used", "slots", "use", "size", "reserve", "members"
+	};
+	static const bool right[] = { 0, 0, 1, 1, 1, 1, 1, 0 };
+	char kind[48], used[16], slots[16], pct[8], size[24], reserve[16], members[512];
+	const char *row[8] = { NULL, kind, used, slots, pct, size, reserve, members };
+	struct ctl_table tab;
+	int i, m, n;
+
+	if (ctl_table_init(&tab, 8, head, right))
+		return;
+	for (i = 0; i < d->nr_tiers; i++) {
+		const struct ctl_tier *t = &d->tiers[i];
+
+		row[0] = t->name;
+		if (t->kind == COUCHE_TIER_RAID6)
+			snprintf(kind, sizeof(kind), "raid6 %u+2, %s chunks", t->k,
+				 ctl_fmt_size(size, sizeof(size), (uint64_t)t->chunk_sectors * 512));
+		else
+			snprintf(kind, sizeof(kind), "linear");
+		snprintf(used, sizeof(used), "%u", t->used);
+		snprintf(slots, sizeof(slots), "%u", t->slots);
+		snprintf(pct, sizeof(pct), "%u%%", t->slots ? (unsigned int)((uint64_t)t->used *
+									    100 / t->slots) : 0);
+		ctl_fmt_size(size, sizeof(size), (uint64_t)t->slots * d->extent_sectors * 512);
+		snprintf(reserve, sizeof(reserve), "%u", t->reserve);
+		n = 0;
+		for (m = 0; m < t->nr_members && n < (int)sizeof(members) - 40; m++)
+			n += snprintf(members + n, sizeof(members) - n, "%s%c:%s", m ? " " : "",
+				      state_char(t->members[m].state), t->members[m].dev);
+		ctl_table_add(&tab, row);
+	}
+	ctl_table_print(&tab, stdout, "  ");
+	ctl_table_free(&tab);
+}
+
+void ctl_dev_print(const struct ctl_dev *d)
+{
+	char size[24], ext[24], bar[96];
+	int i;
+
+	printf("%s (%u:%u): %s in %u extents of %s, %s\n", d->name, d->major, d->minor,
+	       ctl_fmt_size(size, sizeof(size), d->len_sectors * 512), d->nr_extents,
+	       ctl_fmt_size(ext, sizeof(ext), d->extent_sectors * 512), health(d));
+	printf("  uuid %s, metadata %llu of %llu blocks\n", d->uuid,
+	       (unsigned long long)d->meta_used, (unsigned long long)d->meta_total);
+	print_tiers(d);
+	printf("  migrations: %llu queued, %u running, %llu done, %llu failed\n",
+	       (unsigned long long)d->mig_queued, d->mig_running,
+	       (unsigned long long)d->mig_done, (unsigned long long)d->mig_failed);
+	printf("  scrub: %s, %llu of %llu stripes checked, %llu repaired, %llu unrepairable\n",
+	       d->scrub_running ? "running" : "idle", (unsigned long long)d->scrub_checked,
+	       (unsigned long long)d->scrub_total, (unsigned long long)d->scrub_repaired,
+	       (unsigned long long)d->scrub_unrepairable);
+	printf("  params:");
+	for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
+		printf(" %s=%u", ctl_param_name(i), d->params[i]);
+	printf("\n");
+	for (i = 0; i < d->nr_tiers; i++)
+		if (d->tiers[i].rebuilding)
+			printf("  rebuilding %s: %s slots\n", d->tiers[i].name,
+			       ctl_fmt_bar(bar, sizeof(bar), d->tiers[i].rebuild_done,
+					   d->tiers[i].slots, 30));
+	if (d->flags & COUCHE_DEV_F_META_FAILED)
+		printf("  a metadata commit failed: the volume is read-only; check the metadata "
+		       "device, then reload the table\n");
+}

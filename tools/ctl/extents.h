@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* couchestorctl: GET_EXTENTS, shared by extents and the --wait commands. */
+#ifndef COUCHESTORCTL_EXTENTS_H
+#define COUCHESTORCTL_EXTENTS_H
+
+#include <stdint.h>
+#include <linux/dm-couche.h>
+
+#include "nl.h"
+
+struct ctl_extents_req {
+	const char *dev;
+	int has_range;
+	uint32_t first, last;
+	int tier;		/* filter, or -1 */
+	uint32_t top, bottom;	/* 0: not asked */
+};
+
+struct ctl_extents {
+	struct couche_extent_info *v;
+	size_t n, cap;
+	uint64_t messages, bytes;	/* what the dump cost */
+	int retries;
+};
+
+int ctl_extents_get(struct ctl_nl *nl, const struct ctl_extents_req *req,
+		    struct ctl_extents *out);
+void ctl_extents_free(struct ctl_extents *x);
+
+#endif /* COUCHESTORCTL_EXTENTS_H */

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * couchestorctl netlink plumbing on libnl-genl: connect, build requests,
+ * run a request to its end (ACK, DONE or error) and keep the kernel's
+ * extended-ack message to show the user.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+
+#include "ctl.h"
+#include "nl.h"
+#include "parse.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+int ctl_nl_open(struct ctl_nl *nl)
+{
+	int one = 1, r;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk) {
+		fprintf(stderr, "%s: out of memory\n", ctl_prog);
+		return -ENOMEM;
+	}
+	r = genl_connect(nl->sk);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot open a netlink socket: %s\n", ctl_prog,
+			nl_geterror(r));
+		ctl_nl_close(nl);
+		return -EIO;
+	}
+	/* Big dumps: one message can carry about 1600 extents. */
+	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
+	nl_socket_set_msg_buf_size(nl->sk, 65536);
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	nl->family = genl_ctrl_resolve(nl->sk, COUCHE_GENL_NAME);
+	if (nl->family < 0) {
+		fprintf(stderr, "%s: the dm-couche module is not loaded (its netlink family "
+			"\"%s\" is missing): run 'modprobe dm-couche'\n", ctl_prog,
+			COUCHE_GENL_NAME);
+		ctl_nl_close(nl);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void ctl_nl_close(struct ctl_nl *nl)
+{
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	nl->sk = NULL;
+}
+
+struct nl_msg *ctl_nl_msg(struct ctl_nl *nl, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, flags, cmd,
+				COUCHE_GENL_VERSION)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+/* DEV: a dm name, /dev/mapper/NAME, a device node, or MAJOR:MINOR. */
+int ctl_nl_put_dev(struct nl_msg *msg, const char *dev)
+{
+	unsigned int major, minor;
+	struct stat st;
+	char name[COUCHE_DEV_NAME_LEN];
+
+	switch (ctl_parse_dev(dev, name, sizeof(name), &major, &minor)) {
+	case CTL_DEV_NAME:
+		return nla_put_string(msg, COUCHE_DEV_A_NAME, name);
+	case CTL_DEV_PATH:
+		if (stat(dev, &st) || !S_ISBLK(st.st_mode))
+			return -ENODEV;
+		major = major(st.st_rdev);
+		minor = minor(st.st_rdev);
+		/* fall through */
+	case CTL_DEV_NUMBER:
+		if (nla_put_u32(msg, COUCHE_DEV_A_MAJOR, major) ||
+		    nla_put_u32(msg, COUCHE_DEV_A_MINOR, minor))
+			return -EMSGSIZE;
+		return 0;
+	case CTL_DEV_BAD:
+		break;
+	}
+	return -EINVAL;
+}
+
+struct txn {
+	struct ctl_nl *nl;
+	ctl_nl_fn fn;
+	void *arg;
+	int done;
+	int err;
+};
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct txn *t = arg;
+
+	return t->fn ? t->fn(msg, t->arg) : NL_OK;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	struct txn *t = arg;
+
+	(void)msg;
+	t->done = 1;
+	return NL_STOP;
+}
+
+/* A dump ends with DONE, which carries its error if it broke off. */
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct txn *t = arg;
+
+	if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) && *(int *)nlmsg_data(nlh) < 0)
+		t->err = *(int *)nlmsg_data(nlh);
+	t->done = 1;
+	return NL_STOP;
+}
+
+/* The extended ack's text follows the error (and the request, if not capped). */
+static void keep_extack(struct ctl_nl *nl, struct nlmsgerr *e)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t off = sizeof(*e);
+	int len;
+
+	nl->err[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
+	if (len <= 0 || nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
+				  len, NULL))
+		return;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(nl->err, sizeof(nl->err), "%s", nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+}
+
+static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct txn *t = arg;
+
+	(void)who;
+	t->err = e->error;
+	if (e->error)
+		keep_extack(t->nl, e);
+	t->done = 1;
+	return NL_STOP;
+}
+
+/*
+ * Sends @msg (and frees it), hands every reply to @fn, returns 0 or a
+ * negative errno; -EINTR if a dump was interrupted by a change (the caller
+ * starts it again).
+ */
+int ctl_nl_run(struct ctl_nl *nl, struct nl_msg *msg, ctl_nl_fn fn, void *arg)
+{
+	struct txn t = { .nl = nl, .fn = fn, .arg = arg };
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int r;
+
+	nl->err[0] = '\0';
+	if (!cb) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &t);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &t);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &t);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &t);
+	r = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	while (r >= 0 && !t.done)
+		r = nl_recvmsgs(nl->sk, cb);
+	nl_cb_put(cb);
+	if (r == -NLE_DUMP_INTR)
+		return -EINTR;
+	if (r < 0 && !t.err) {
+		snprintf(nl->err, sizeof(nl->err), "%s", nl_geterror(r));
+		return -EIO;
+	}
+	return t.err;
+}
+
+int ctl_nl_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return CTL_EXIT_OK;
+	case -ENODEV:
+		return CTL_EXIT_NODEV;
+	case -EPERM:
+	case -EACCES:
+		return CTL_EXIT_PERM;
+	default:
+		return CTL_EXIT_FAIL;
+	}
+}
+
+/* "couchestorctl: WHAT: <kernel's explanation or strerror>", and a hint. */
+void ctl_nl_perror(struct ctl_nl *nl, const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", ctl_prog, what, nl->err[0] ? nl->err : strerror(-err));
+	if (err == -EPERM)
+		fprintf(stderr, "%s: run it as root (it needs CAP_SYS_ADMIN)\n", ctl_prog);
+	else if (err == -ENODEV)
+		fprintf(stderr, "%s: 'couchestorctl status' lists the active volumes\n",
+			ctl_prog);
+}
+
+int ctl_nl_subscribe(struct ctl_nl *nl)
+{
+	int grp = genl_ctrl_resolve_grp(nl->sk, COUCHE_GENL_NAME, COUCHE_GENL_MCGRP_EVENTS);
+
+	if (grp < 0)
+		return -ENOENT;
+	nl_socket_disable_seq_check(nl->sk);
+	return nl_socket_add_membership(nl->sk, grp) ? -EIO : 0;
+}
+
+int ctl_nl_parse(struct nl_msg *msg, struct nlattr **tb)
+{
+	return genlmsg_parse(nlmsg_hdr(msg), 0, tb, COUCHE_DEV_A_MAX, NULL);
+}
