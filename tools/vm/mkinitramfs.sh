@@ -7,6 +7,7 @@ kver=$1
 out=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
 stage=$(mktemp -d)
+chmod 755 "$stage"	# the VM's /: unprivileged tests need to reach /lib
 trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage/bin" "$stage/etc" "$stage/lib/modules" "$stage/usr/local/bin"
@@ -23,7 +24,8 @@ copy_bin() {
 }
 copy_bin /sbin/dmsetup /sbin/dmsetup
 copy_bin /usr/bin/fio /usr/bin/fio
-for t in pattern replay-log; do
+copy_bin /usr/bin/setpriv /usr/bin/setpriv
+for t in pattern replay-log couchestorctl nlfuzz; do
 	copy_bin "$top/tools/$t" "/usr/local/bin/$t"
 done
 
@@ -35,7 +37,7 @@ if [ -n "$DEBUG_KERNEL" ]; then
 	install -m 644 "$DEBUG_MODULE" "$stage/lib/modules/dm-couche.ko"
 else
 	for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
-		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay; do
+		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay dm-zero; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		install -D -m 644 "$ko" "$stage$ko"
