@@ -200,7 +200,7 @@ struct couche {
 	u64 nl_id;
 	char nl_name[COUCHE_DEV_NAME_LEN];
 	dev_t nl_devt;
-	spinlock_t ev_lock;
+	spinlock_t ev_lock;		/* ev_ring; any context, nests in lock */
 	unsigned int ev_head, ev_tail;
 	u64 ev_dropped;
 	struct couche_event_rec ev_ring[COUCHE_EVENT_RING];
@@ -319,6 +319,15 @@ int couche_ctl_unpin(struct couche *c, u32 first, u32 last, const char **why);
 int couche_ctl_scrub(struct couche *c, const char **why);
 int couche_ctl_set(struct couche *c, const char *key, const char *value,
 		   const char **why);
+
+/* Functions defined in rank.c */
+struct couche_rank {
+	u32 index;
+	u32 heat;
+};
+
+void couche_rank_push(struct couche_rank *h, u32 *nr, u32 n, struct couche_rank x, bool top);
+void couche_rank_sort(struct couche_rank *h, u32 nr, bool top);
 
 /* Functions defined in netlink.c */
 int couche_nl_init(void);

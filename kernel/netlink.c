@@ -9,7 +9,6 @@
  */
 #include <linux/capability.h>
 #include <linux/kdev_t.h>
-#include <linux/sort.h>
 #include <linux/vmalloc.h>
 #include <net/genetlink.h>
 
@@ -429,56 +428,16 @@ static int couche_get_device_dumpit(struct sk_buff *skb, struct netlink_callback
 
 /* GET_EXTENTS */
 
-struct extent_pick {
-	u32 index;
-	u32 heat;
-};
-
 /* Dump state, in cb->ctx. */
 struct extents_dump {
 	u64 id;			/* the volume */
 	u32 next;		/* next extent, or next entry of pick */
 	u32 last;		/* last extent, or number of picks */
-	struct extent_pick *pick;	/* top/bottom N, in order */
+	struct couche_rank *pick;	/* top/bottom N, in order */
 	u8 tier;		/* filter, or COUCHE_TIER_NONE */
 };
 
 static_assert(sizeof(struct extents_dump) <= sizeof_field(struct netlink_callback, ctx));
-
-/* Keeps the N highest keys: key is the heat, or its complement for coldest. */
-static bool pick_less(const struct extent_pick *a, const struct extent_pick *b, bool top)
-{
-	u32 ka = top ? a->heat : ~a->heat, kb = top ? b->heat : ~b->heat;
-
-	/* On equal heat the lower index ranks first. */
-	return ka < kb || (ka == kb && a->index > b->index);
-}
-
-static void pick_sift(struct extent_pick *h, u32 n, u32 i, bool top)
-{
-	for (;;) {
-		u32 l = 2 * i + 1, m = i;
-
-		if (l < n && pick_less(&h[l], &h[m], top))
-			m = l;
-		if (l + 1 < n && pick_less(&h[l + 1], &h[m], top))
-			m = l + 1;
-		if (m == i)
-			return;
-		swap(h[i], h[m]);
-		i = m;
-	}
-}
-
-static int cmp_top(const void *a, const void *b)
-{
-	return pick_less(b, a, true) ? -1 : pick_less(a, b, true) ? 1 : 0;
-}
-
-static int cmp_bottom(const void *a, const void *b)
-{
-	return pick_less(b, a, false) ? -1 : pick_less(a, b, false) ? 1 : 0;
-}
 
 static bool extent_matches(struct couche *c, u32 i, u8 tier)
 {
@@ -487,14 +446,11 @@ static bool extent_matches(struct couche *c, u32 i, u8 tier)
 	return tier == COUCHE_TIER_NONE || ((e & CE_MAPPED) && ce_tier(e) == tier);
 }
 
-/*
- * The N hottest (or coldest) extents of first..last, best first: a heap
- * of the N best so far (its root the worst of them), then sorted.
- */
+/* The N hottest (or coldest) extents of first..last, best first. */
 static int pick_extents(struct couche *c, struct extents_dump *d, u32 first, u32 last,
 			u32 n, bool top)
 {
-	struct extent_pick *h, x;
+	struct couche_rank *h, x;
 	u32 i, nr = 0;
 
 	n = min(n, last - first + 1);
@@ -506,22 +462,11 @@ static int pick_extents(struct couche *c, struct extents_dump *d, u32 first, u32
 			continue;
 		x.index = i;
 		x.heat = atomic_read(&c->score[i]);
-		if (nr < n) {
-			h[nr++] = x;
-			if (nr == n) {
-				u32 j;
-
-				for (j = n / 2; j-- > 0;)
-					pick_sift(h, n, j, top);
-			}
-		} else if (pick_less(&h[0], &x, top)) {
-			h[0] = x;
-			pick_sift(h, n, 0, top);
-		}
+		couche_rank_push(h, &nr, n, x, top);
 		if (!(i & 0xffff))
 			cond_resched();
 	}
-	sort(h, nr, sizeof(*h), top ? cmp_top : cmp_bottom, NULL);
+	couche_rank_sort(h, nr, top);
 	d->pick = h;
 	d->next = 0;
 	d->last = nr;
