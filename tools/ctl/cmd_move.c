@@ -77,12 +77,10 @@ static int parse_args(int argc, char **argv, struct move_args *a, bool need_tier
 			fprintf(stderr, "%s: %s: unknown option '%s'\n%s", ctl_prog, argv[0],
 				argv[i], usage);
 			return CTL_EXIT_USAGE;
-		} else if (n == 0) {
-			a->dev = argv[i], n++;
-		} else if (n == 1) {
-			a->range = argv[i], n++;
-		} else if (n == 2 && need_tier) {
-			a->tier = argv[i], n++;
+		} else if (n < (need_tier ? 3 : 2)) {
+			const char **slot[] = { &a->dev, &a->range, &a->tier };
+
+			*slot[n++] = argv[i];
 		} else {
 			fprintf(stderr, "%s: %s: unexpected '%s'\n%s", ctl_prog, argv[0], argv[i],
 				usage);

@@ -11,40 +11,48 @@ say "Create a 400 MiB volume of 1 MiB extents over three tiers"
 run dmsetup create vol0 --table "0 819200 couche /dev/vda 2048 3 3 hot linear /dev/vdb 3 warm linear /dev/vdc 3 cold linear /dev/vdd"
 run dmsetup status vol0
 echo "(meta blocks used/total, extent size, tiers: name used/total health, migrations queued running done failed, cache hits misses)"
+say "couchestorctl, over the couche netlink family, shows the same volume; events follow in the background"
+run couchestorctl status vol0
+couchestorctl events vol0 > /tmp/events.out 2>/dev/null &
+evpid=$!
 
 say "Write 100 MiB: the hot tier fills first (keeping its 2% reserve), the rest lands in warm"
 run fio --name=fill --filename=/dev/mapper/vol0 --rw=write --bs=1M --size=100M --direct=1 \
 	--verify=crc32c --do_verify=0 --minimal > /dev/null
-run dmsetup status vol0
+run couchestorctl status vol0
 
 say "Read extent 5 a lot: per-extent heat counts it"
 dd if=/dev/mapper/vol0 of=/dev/null bs=4k count=256 skip=$((5 * 256)) iflag=direct 2>/dev/null
-run dmsetup message vol0 0 extents 4-6
-echo "(extent tier reads writes heat flags: P pinned, M migrating)"
+run couchestorctl extents vol0 --range 4-6
+run couchestorctl extents vol0 --top 3
+run couchestorctl extents vol0 --range 5 --json
 
 say "Move extents 0-49 to the cold tier while fio keeps reading and verifying"
 fio --name=fill --filename=/dev/mapper/vol0 --rw=read --bs=1M --size=100M --direct=1 \
 	--verify=crc32c --do_verify=1 --verify_only --loops=3 --minimal > /tmp/fio.out 2>&1 &
-run dmsetup message vol0 0 migrate 0-49 cold
-sleep 0.5
-run dmsetup status vol0
-wait $! && echo "fio: all 100 MiB verified during the migration" || echo "fio: VERIFY FAILED"
-i=0; while dmsetup status vol0 | grep -qv "migrations 0 0"; do sleep 0.2; i=$((i+1)); [ $i -gt 300 ] && break; done
-run dmsetup status vol0
+fiopid=$!
+run couchestorctl migrate vol0 0-49 cold --wait
+wait $fiopid && echo "fio: all 100 MiB verified during the migration" || echo "fio: VERIFY FAILED"
+run couchestorctl status vol0
+echo "events so far:"; tail -n 3 /tmp/events.out; echo "... $(wc -l < /tmp/events.out) events"
 
 say "Pin extents 60-63 to hot; a migrate elsewhere is refused until unpinned"
-run dmsetup message vol0 0 pin 60-63 hot
-sleep 1
-run dmsetup message vol0 0 extents 60-63
-run dmsetup message vol0 0 migrate 60 cold || echo "(refused, as it should be: extent 60 is pinned)"
+run couchestorctl pin vol0 60-63 hot --wait
+run couchestorctl extents vol0 --range 60-63
+run couchestorctl migrate vol0 60 cold || echo "(refused, as it should be: extent 60 is pinned)"
+say "Changes need CAP_SYS_ADMIN; reading does not"
+run /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups couchestorctl unpin vol0 60-63 ||
+	echo "(refused for an unprivileged user, exit $?)"
+run /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups couchestorctl extents vol0 --bottom 2
 
 say "Throttle migrations to 4 MB/s and move 20 extents back up"
-run dmsetup message vol0 0 set migration_mbps 4
-run dmsetup message vol0 0 migrate 0-19 hot
+run couchestorctl set vol0 migration_mbps=4
+run couchestorctl migrate vol0 0-19 hot
 sleep 1
-run dmsetup status vol0
-run dmsetup message vol0 0 set migration_mbps 0
-i=0; while dmsetup status vol0 | grep -qv "migrations 0 0"; do sleep 0.2; i=$((i+1)); [ $i -gt 300 ] && break; done
+run couchestorctl status vol0
+run couchestorctl set vol0 migration_mbps=0
+run couchestorctl migrate vol0 0-19 hot --wait
+kill $evpid
 
 say "Remove the volume, reload the module, create it again: the map and data persist"
 run dmsetup remove vol0
@@ -59,4 +67,6 @@ else
 	echo "fio: VERIFY FAILED"; exit 1
 fi
 run dmsetup remove vol0
+say "The metadata device checked offline"
+run couchestorctl check /dev/vda
 say "Done."
