@@ -7,6 +7,7 @@
  * Ranges are checked by the callers, which know how they were given.
  */
 #include <linux/kernel.h>
+#include <linux/sched.h>
 
 #include "couche.h"
 
@@ -81,6 +82,12 @@ static void set_pins(struct couche *c, u32 first, u32 last, int tier)
 
 	spin_lock_irq(&c->lock);
 	for (i = first; i <= last; i++) {
+		/* Let I/O and other CPUs in on a long range. */
+		if (i != first && !(i & 4095)) {
+			spin_unlock_irq(&c->lock);
+			cond_resched();
+			spin_lock_irq(&c->lock);
+		}
 		e = c->map[i];
 		if (tier < 0) {
 			e &= ~CE_PINNED;

@@ -198,7 +198,8 @@ struct couche {
 	/* Netlink (netlink.c): registry entry and events to send. */
 	struct list_head nl_node;
 	u64 nl_id;
-	char nl_name[COUCHE_DEV_NAME_LEN];
+	u64 nl_stamp;			/* resume order; 0: never resumed */
+	char nl_name[COUCHE_DEV_NAME_LEN];	/* under ev_lock */
 	dev_t nl_devt;
 	spinlock_t ev_lock;		/* ev_ring; any context, nests in lock */
 	unsigned int ev_head, ev_tail;
@@ -333,6 +334,7 @@ void couche_rank_sort(struct couche_rank *h, u32 nr, bool top);
 int couche_nl_init(void);
 void couche_nl_exit(void);
 void couche_nl_register(struct couche *c);
+void couche_nl_live(struct couche *c);
 void couche_nl_unregister(struct couche *c);
 void couche_event(struct couche *c, u8 type, int tier, int member, u32 extent,
 		  u64 done, u64 total, int error);

@@ -495,6 +495,7 @@ static void finish_provision(struct couche *c, struct couche_op *op)
 		couche_mark_dirty(c, op->extent);
 	} else {
 		couche_slot_free(&c->tiers[op->dst_tier].slots, op->dst_slot);
+		couche_check_reserve(c, op->dst_tier);
 	}
 	bios = op->deferred;
 	spin_unlock_irq(&c->lock);

@@ -237,6 +237,7 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 		c->mig_running--;
 		if (op->error) {
 			couche_slot_free(&c->tiers[op->dst_tier].slots, op->dst_slot);
+			couche_check_reserve(c, op->dst_tier);
 			c->stats.mig_failed++;
 		} else {
 			c->stats.mig_done++;

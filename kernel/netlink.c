@@ -2,10 +2,13 @@
 /*
  * dm-couche generic-netlink family "couche": see include/uapi/linux/dm-couche.h.
  *
- * Volumes are found through a registry of live tables: a table joins it
- * when it is resumed and leaves it when it is destroyed or replaced.
- * Every handler holds couche_nl_lock, so a table cannot be destroyed under
- * it.  Dumps find their volume again by id at each step.
+ * Volumes are found through a registry of tables: a table joins it when
+ * it is constructed and leaves it when it is destroyed.  Resume stamps the
+ * table live without taking a lock (it runs with the device suspended, so
+ * it must not wait for a handler that may be in reclaim); of the tables of
+ * one device, the last one resumed is the volume.  Every handler holds
+ * couche_nl_lock, so a table cannot be destroyed under it.  Dumps find
+ * their volume again by id at each step.
  */
 #include <linux/capability.h>
 #include <linux/kdev_t.h>
@@ -19,6 +22,7 @@
 static DEFINE_MUTEX(couche_nl_lock);
 static LIST_HEAD(couche_devices);	/* by nl_id, ascending */
 static u64 couche_next_id = 1;
+static atomic64_t couche_live_stamp = ATOMIC64_INIT(0);
 static struct genl_family couche_family;
 
 enum { COUCHE_MCGRP_EVENTS };
@@ -30,6 +34,12 @@ static const struct genl_multicast_group couche_mcgrps[] = {
 /* Ranges past s16 need a range struct. */
 static struct netlink_range_validation mbps_range = {
 	.max = COUCHE_MIGRATION_MBPS_MAX,
+};
+
+/* A ranking is memory and time for anyone who can read: bound it. */
+static struct netlink_range_validation rank_range = {
+	.min = 1,
+	.max = COUCHE_MAX_RANK,
 };
 
 static struct netlink_range_validation halflife_range = {
@@ -58,8 +68,8 @@ static const struct nla_policy dev_policy[COUCHE_DEV_A_MAX + 1] = {
 	[COUCHE_DEV_A_TIER_NAME] = { .type = NLA_NUL_STRING,
 				     .len = COUCHE_TIER_NAME_LEN - 1 },
 	[COUCHE_DEV_A_FILTER_TIER] = NLA_POLICY_MAX(NLA_U8, COUCHE_MAX_TIERS - 1),
-	[COUCHE_DEV_A_TOP] = NLA_POLICY_MIN(NLA_U32, 1),
-	[COUCHE_DEV_A_BOTTOM] = NLA_POLICY_MIN(NLA_U32, 1),
+	[COUCHE_DEV_A_TOP] = NLA_POLICY_FULL_RANGE(NLA_U32, &rank_range),
+	[COUCHE_DEV_A_BOTTOM] = NLA_POLICY_FULL_RANGE(NLA_U32, &rank_range),
 };
 
 static void set_err(struct netlink_ext_ack *extack, const char *msg)
@@ -70,39 +80,72 @@ static void set_err(struct netlink_ext_ack *extack, const char *msg)
 
 /* Registry */
 
-void couche_nl_register(struct couche *c)
+/* Names change with dmsetup rename; events read them from any context. */
+static void set_name(struct couche *c, const char *name)
 {
-	struct mapped_device *md = dm_table_get_md(c->ti->table);
-	struct couche *o, *tmp;
+	unsigned long flags;
 
-	dm_copy_name_and_uuid(md, c->nl_name, NULL);
-	c->nl_devt = disk_devt(dm_disk(md));
-	mutex_lock(&couche_nl_lock);
-	/* The table this one replaces leaves now, not at its destruction. */
-	list_for_each_entry_safe(o, tmp, &couche_devices, nl_node)
-		if (o != c && o->nl_devt == c->nl_devt)
-			list_del_init(&o->nl_node);
-	if (list_empty(&c->nl_node)) {
-		c->nl_id = couche_next_id++;
-		list_add_tail(&c->nl_node, &couche_devices);
-	}
-	mutex_unlock(&couche_nl_lock);
+	spin_lock_irqsave(&c->ev_lock, flags);
+	strscpy(c->nl_name, name, sizeof(c->nl_name));
+	spin_unlock_irqrestore(&c->ev_lock, flags);
 }
 
-void couche_nl_unregister(struct couche *c)
+static void get_name(struct couche *c, char *name)
 {
-	mutex_lock(&couche_nl_lock);
-	list_del_init(&c->nl_node);
-	mutex_unlock(&couche_nl_lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->ev_lock, flags);
+	strscpy(name, c->nl_name, COUCHE_DEV_NAME_LEN);
+	spin_unlock_irqrestore(&c->ev_lock, flags);
 }
 
-/* The dm name now (it may have been renamed since resume). */
+/* The dm name now (it may have been renamed since). */
 static void refresh_name(struct couche *c)
 {
 	char name[COUCHE_DEV_NAME_LEN];
 
 	if (!dm_copy_name_and_uuid(dm_table_get_md(c->ti->table), name, NULL))
-		strscpy(c->nl_name, name, sizeof(c->nl_name));
+		set_name(c, name);
+}
+
+/* From the constructor: the table is not live yet. */
+void couche_nl_register(struct couche *c)
+{
+	c->nl_devt = disk_devt(dm_disk(dm_table_get_md(c->ti->table)));
+	refresh_name(c);
+	mutex_lock(&couche_nl_lock);
+	c->nl_id = couche_next_id++;
+	list_add_tail(&c->nl_node, &couche_devices);
+	mutex_unlock(&couche_nl_lock);
+}
+
+/* From resume: the newest stamp among a device's tables is its volume. */
+void couche_nl_live(struct couche *c)
+{
+	refresh_name(c);
+	WRITE_ONCE(c->nl_stamp, atomic64_inc_return(&couche_live_stamp));
+}
+
+void couche_nl_unregister(struct couche *c)
+{
+	mutex_lock(&couche_nl_lock);
+	if (!list_empty(&c->nl_node))
+		list_del_init(&c->nl_node);
+	mutex_unlock(&couche_nl_lock);
+}
+
+/* True if @c is the live table of its device; caller holds the lock. */
+static bool is_volume(struct couche *c)
+{
+	u64 stamp = READ_ONCE(c->nl_stamp);
+	struct couche *o;
+
+	if (!stamp)
+		return false;	/* loaded, never resumed */
+	list_for_each_entry(o, &couche_devices, nl_node)
+		if (o->nl_devt == c->nl_devt && READ_ONCE(o->nl_stamp) > stamp)
+			return false;
+	return true;
 }
 
 static struct couche *find_by_id(u64 id)
@@ -137,8 +180,13 @@ static struct couche *find_device(struct nlattr **attrs, struct netlink_ext_ack 
 		devt = MKDEV(major, minor);
 	}
 	list_for_each_entry(c, &couche_devices, nl_node) {
+		char now[COUCHE_DEV_NAME_LEN];
+
+		if (!is_volume(c))
+			continue;
 		refresh_name(c);
-		if (name ? !nla_strcmp(name, c->nl_name) : c->nl_devt == devt)
+		get_name(c, now);
+		if (name ? !nla_strcmp(name, now) : c->nl_devt == devt)
 			return c;
 	}
 	set_err(extack, "No dm-couche volume by that name or number is active");
@@ -303,7 +351,10 @@ static int put_params(struct sk_buff *skb, struct couche_params *p)
 
 static int put_ident(struct sk_buff *skb, struct couche *c)
 {
-	if (nla_put_string(skb, COUCHE_DEV_A_NAME, c->nl_name) ||
+	char name[COUCHE_DEV_NAME_LEN];
+
+	get_name(c, name);
+	if (nla_put_string(skb, COUCHE_DEV_A_NAME, name) ||
 	    nla_put_u32(skb, COUCHE_DEV_A_MAJOR, MAJOR(c->nl_devt)) ||
 	    nla_put_u32(skb, COUCHE_DEV_A_MINOR, MINOR(c->nl_devt)))
 		return -EMSGSIZE;
@@ -311,6 +362,7 @@ static int put_ident(struct sk_buff *skb, struct couche *c)
 }
 
 #define PUT_U64(skb, a, v) nla_put_u64_64bit(skb, a, v, COUCHE_DEV_A_PAD)
+#define COUCHE_DEVICE_MSG_SIZE 16384
 
 static int put_counters(struct sk_buff *skb, struct couche *c)
 {
@@ -341,7 +393,8 @@ static int put_counters(struct sk_buff *skb, struct couche *c)
 	    PUT_U64(skb, COUCHE_DEV_A_SCRUB_CHECKED, checked) ||
 	    PUT_U64(skb, COUCHE_DEV_A_SCRUB_REPAIRED, repaired) ||
 	    PUT_U64(skb, COUCHE_DEV_A_SCRUB_UNREPAIRABLE, bad) ||
-	    PUT_U64(skb, COUCHE_DEV_A_SCRUB_TOTAL, total))
+	    PUT_U64(skb, COUCHE_DEV_A_SCRUB_TOTAL, total) ||
+	    PUT_U64(skb, COUCHE_DEV_A_EVENTS_DROPPED, READ_ONCE(c->ev_dropped)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -387,7 +440,8 @@ static int couche_get_device_doit(struct sk_buff *skb, struct genl_info *info)
 	struct couche *c;
 	int r;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	/* 8 raid6 tiers of 18 members take about 7 KiB. */
+	msg = genlmsg_new(COUCHE_DEVICE_MSG_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&couche_nl_lock);
@@ -410,7 +464,7 @@ static int couche_get_device_dumpit(struct sk_buff *skb, struct netlink_callback
 
 	mutex_lock(&couche_nl_lock);
 	list_for_each_entry(c, &couche_devices, nl_node) {
-		if (c->nl_id <= cb->args[0])
+		if (c->nl_id <= cb->args[0] || !is_volume(c))
 			continue;
 		refresh_name(c);
 		r = fill_device(skb, c, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
@@ -427,6 +481,8 @@ static int couche_get_device_dumpit(struct sk_buff *skb, struct netlink_callback
 }
 
 /* GET_EXTENTS */
+
+#define COUCHE_DUMP_SCAN (1u << 16)	/* extents looked at per message */
 
 /* Dump state, in cb->ctx. */
 struct extents_dump {
@@ -454,7 +510,7 @@ static int pick_extents(struct couche *c, struct extents_dump *d, u32 first, u32
 	u32 i, nr = 0;
 
 	n = min(n, last - first + 1);
-	h = kvmalloc_array(n, sizeof(*h), GFP_KERNEL | __GFP_NOWARN);
+	h = kvmalloc_array(n, sizeof(*h), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!h)
 		return -ENOMEM;
 	for (i = first; i <= last; i++) {
@@ -471,6 +527,12 @@ static int pick_extents(struct couche *c, struct extents_dump *d, u32 first, u32
 	d->next = 0;
 	d->last = nr;
 	return 0;
+}
+
+/* Never 0 (no check), and one map change always changes it. */
+static unsigned int dump_seq(struct couche *c)
+{
+	return ((unsigned int)READ_ONCE(c->dirty_seq) << 1) | 1;
 }
 
 static struct nlattr **dump_attrs(struct netlink_callback *cb)
@@ -503,6 +565,9 @@ static int couche_get_extents_start(struct netlink_callback *cb)
 		goto out;
 	d->id = c->nl_id;
 	d->tier = COUCHE_TIER_NONE;
+	/* Changes from here on, the ranking included, flag the dump. */
+	cb->seq = dump_seq(c);
+	cb->prev_seq = cb->seq;
 	if (attrs[COUCHE_DEV_A_FILTER_TIER]) {
 		d->tier = nla_get_u8(attrs[COUCHE_DEV_A_FILTER_TIER]);
 		if (d->tier >= c->nr_tiers) {
@@ -557,10 +622,11 @@ static void fill_info(struct couche *c, struct couche_extent_info *x, u32 i, u32
 static int couche_get_extents_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct extents_dump *d = (struct extents_dump *)cb->ctx;
+	/* A filter may match nothing for long: send what a pass found. */
+	u32 room, n = 0, budget = COUCHE_DUMP_SCAN;
 	struct couche_extent_info *x;
 	struct nlattr *attr;
 	struct couche *c;
-	u32 room, n = 0;
 	void *hdr;
 	int r = 0;
 
@@ -573,7 +639,7 @@ static int couche_get_extents_dumpit(struct sk_buff *skb, struct netlink_callbac
 	if (d->pick ? d->next >= d->last : d->next > d->last)
 		goto out;	/* done */
 	/* The map changing between messages flags the dump interrupted. */
-	cb->seq = (u32)READ_ONCE(c->dirty_seq) | 1;
+	cb->seq = dump_seq(c);
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &couche_family, NLM_F_MULTI, COUCHE_CMD_GET_EXTENTS);
 	if (!hdr) {
@@ -586,11 +652,12 @@ static int couche_get_extents_dumpit(struct sk_buff *skb, struct netlink_callbac
 	if (skb_tailroom(skb) < nla_total_size(sizeof(*x)) + 16)
 		goto full;
 	room = (skb_tailroom(skb) - nla_total_size(0) - 16) / sizeof(*x);
+	room = min_t(u32, room, (U16_MAX - NLA_HDRLEN) / sizeof(*x));
 	attr = nla_reserve(skb, COUCHE_DEV_A_EXTENTS, room * sizeof(*x));
 	if (!attr)
 		goto full;
 	x = nla_data(attr);
-	while (n < room) {
+	while (n < room && budget--) {
 		if (d->pick) {
 			if (d->next >= d->last)
 				break;
@@ -604,8 +671,6 @@ static int couche_get_extents_dumpit(struct sk_buff *skb, struct netlink_callbac
 			d->next++;
 			if (extent_matches(c, i, d->tier))
 				fill_info(c, &x[n++], i, atomic_read(&c->score[i]));
-			if (!d->next)
-				break;	/* wrapped: last was U32_MAX - 1 */
 		}
 	}
 	/* Give back the room not used. */
@@ -807,7 +872,7 @@ static struct genl_family couche_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = couche_ops,
 	.n_ops = ARRAY_SIZE(couche_ops),
-	.resv_start_op = COUCHE_CMD_MAX + 1,	/* strict for every command */
+	.parallel_ops = true,		/* couche_nl_lock serialises */
 	.mcgrps = couche_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(couche_mcgrps),
 };

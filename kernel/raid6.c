@@ -369,6 +369,11 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 			vfree(mb);
 			return -EAGAIN;
 		}
+		/* Progress every tenth of the tier, used slots or not. */
+		if (slot && (u64)slot * 10 / tier->slots.nr !=
+		    (u64)(slot - 1) * 10 / tier->slots.nr)
+			couche_event(c, COUCHE_EVENT_REBUILD_PROGRESS, t, mi, 0,
+				     slot, tier->slots.nr, 0);
 		spin_lock_irq(&c->lock);
 		used = test_bit(slot, tier->slots.bitmap);
 		spin_unlock_irq(&c->lock);
@@ -389,10 +394,6 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 			      (sector_t)tier->sps * tier->chunk_sectors, mb + mi * mlen);
 		tier->rebuild_next = slot + 1;
 		done++;
-		/* Progress every tenth of the tier. */
-		if ((u64)(slot + 1) * 10 / tier->slots.nr != (u64)slot * 10 / tier->slots.nr)
-			couche_event(c, COUCHE_EVENT_REBUILD_PROGRESS, t, mi, 0,
-				     slot + 1, tier->slots.nr, 0);
 		rebuild_throttle(c, mlen);
 		cond_resched();
 	}
@@ -589,7 +590,7 @@ void couche_r6_scrub(struct work_struct *ws)
 	       r ? "stopped by an error" : READ_ONCE(c->quiescing) ? "interrupted" : "done",
 	       c->scrub.checked, c->scrub.repaired, c->scrub.unrepairable);
 	couche_event(c, COUCHE_EVENT_SCRUB_DONE, -1, -1, 0, c->scrub.checked,
-		     c->scrub.total, r);
+		     c->scrub.total, r ?: READ_ONCE(c->quiescing) ? -EINTR : 0);
 	WRITE_ONCE(c->scrub.running, false);
 	set_bit(0, &c->event_pending);
 	queue_work(c->wq, &c->worker);

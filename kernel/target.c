@@ -385,6 +385,7 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	couche_split_discards(ti);
 	ti->per_io_data_size = sizeof(struct couche_bio);
 	c->last_decay = jiffies;
+	couche_nl_register(c);
 	return 0;
 bad:
 	couche_dtr(ti);
@@ -480,7 +481,7 @@ static void couche_resume(struct dm_target *ti)
 	couche_wake(c);
 	if (couche_r6_needs_rebuild(c))
 		queue_work(c->r6_wq, &c->rebuild_work);
-	couche_nl_register(c);
+	couche_nl_live(c);
 }
 
 /*
@@ -672,6 +673,7 @@ static void couche_io_hints(struct dm_target *ti, struct queue_limits *limits)
 static struct target_type couche_target = {
 	.name = COUCHE_TARGET_NAME,
 	.version = { 1, 0, 0 },
+	.features = DM_TARGET_SINGLETON,	/* netlink knows a volume by its device */
 	.module = THIS_MODULE,
 	.ctr = couche_ctr,
 	.dtr = couche_dtr,
@@ -690,16 +692,16 @@ static struct target_type couche_target = {
 
 static int __init dm_couche_init(void)
 {
-	int r = dm_register_target(&couche_target);
+	int r = couche_nl_init();
 
 	if (r) {
-		DMERR("cannot register target: %d", r);
+		DMERR("cannot register the netlink family: %d", r);
 		return r;
 	}
-	r = couche_nl_init();
+	r = dm_register_target(&couche_target);
 	if (r) {
-		DMERR("cannot register the netlink family: %d", r);
-		dm_unregister_target(&couche_target);
+		DMERR("cannot register target: %d", r);
+		couche_nl_exit();
 	}
 	return r;
 }

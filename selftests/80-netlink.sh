@@ -20,6 +20,9 @@ rc() {
 		ok 1 "$d (exit $got, want $want)"; diag /tmp/rc.out /tmp/rc.err; fi
 }
 
+refuse "a couche target shares its table with nothing (singleton)" dmsetup create two \
+	--table "0 2048 linear $SPARE 0
+2048 204800 couche $META $EXT 1 3 hot linear $HOT"
 # status
 rc 0 "status lists volumes" $CTL status
 grep -q "^$VOL (" /tmp/rc.out
@@ -71,6 +74,9 @@ rc 1 "--range past the end is refused" $CTL extents $VOL --range 0-100
 grep -q "out of range" /tmp/rc.err
 ok $? "with the kernel's reason: $(head -1 /tmp/rc.err)"
 rc 1 "--tier unknown" $CTL extents $VOL --tier nosuch
+rc 1 "--top past COUCHE_MAX_RANK (65536) is refused" $CTL extents $VOL --top 65537
+rc 0 "--top 65536 is allowed" $CTL extents $VOL --top 65536
+is "$(tail -n +2 /tmp/rc.out | wc -l)" 100 "and lists the volume's 100 extents"
 
 # migrate, pin, unpin
 rc 0 "migrate 0-3 cold --wait" $CTL migrate $VOL 0-3 cold --wait

@@ -21,12 +21,16 @@ static const char usage[] =
 	"Tier '-' means never written.\n"
 	"\n"
 	"  --tier T          only extents in tier T (name or index)\n"
-	"  --top N           the N hottest, hottest first\n"
-	"  --bottom N        the N coldest, coldest first\n"
+	"  --top N           the N hottest, hottest first (N up to 65536)\n"
+	"  --bottom N        the N coldest, coldest first (N up to 65536)\n"
 	"  --range A-B       only extents A to B (or one extent: --range A)\n"
 	"  --stats           print on stderr what the dump cost (messages, bytes, time)\n"
 	"  --json            {\"name\":..., \"extents\": [{index, tier, reads, writes,\n"
-	"                    heat, pinned, migrating}]}\n";
+	"                    heat, pinned, migrating}]}\n"
+	"\n"
+	"If migrations change the map during the listing, it is taken again (up to 3\n"
+	"times), then shown as it is: every extent once, each as it was at some\n"
+	"moment of the listing.\n";
 
 static int bad(const char *what, const char *arg)
 {
@@ -143,9 +147,10 @@ int cmd_extents(int argc, char **argv)
 		goto out;
 	}
 	if (stats)
-		fprintf(stderr, "dump: %zu extents, %llu messages, %llu bytes, %.3f s, %d retries\n",
+		fprintf(stderr, "dump: %zu extents, %llu messages, %llu bytes, %.3f s, %d retries%s\n",
 			x.n, (unsigned long long)x.messages, (unsigned long long)x.bytes,
-			(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, x.retries);
+			(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, x.retries,
+			x.interrupted ? ", map changed during the last" : "");
 	if (ctl_json)
 		print_json(&d, &x);
 	else

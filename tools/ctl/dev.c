@@ -106,6 +106,7 @@ int ctl_dev_from_msg(struct nl_msg *msg, struct ctl_dev *d)
 	d->scrub_repaired = get_u64(tb[COUCHE_DEV_A_SCRUB_REPAIRED]);
 	d->scrub_unrepairable = get_u64(tb[COUCHE_DEV_A_SCRUB_UNREPAIRABLE]);
 	d->scrub_total = get_u64(tb[COUCHE_DEV_A_SCRUB_TOTAL]);
+	d->events_dropped = get_u64(tb[COUCHE_DEV_A_EVENTS_DROPPED]);
 	if (tb[COUCHE_DEV_A_PARAMS] &&
 	    !nla_parse_nested(p, COUCHE_PARAM_A_MAX, tb[COUCHE_DEV_A_PARAMS], NULL))
 		for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
@@ -294,6 +295,7 @@ struct json_object *ctl_dev_json(const struct ctl_dev *d)
 	JADD(scrub, "repaired", json_object_new_int64(d->scrub_repaired));
 	JADD(scrub, "unrepairable", json_object_new_int64(d->scrub_unrepairable));
 	JADD(o, "scrub", scrub);
+	JADD(o, "events_dropped", json_object_new_int64(d->events_dropped));
 	for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
 		JADD(params, ctl_param_name(i), json_object_new_int64(d->params[i]));
 	JADD(o, "params", params);

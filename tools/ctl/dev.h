@@ -42,6 +42,7 @@ struct ctl_dev {
 	uint64_t cache_hits, cache_misses;
 	int scrub_running;
 	uint64_t scrub_checked, scrub_repaired, scrub_unrepairable, scrub_total;
+	uint64_t events_dropped;
 };
 
 int ctl_dev_get(struct ctl_nl *nl, const char *dev, struct ctl_dev *d);

@@ -21,6 +21,7 @@ struct ctl_extents {
 	size_t n, cap;
 	uint64_t messages, bytes;	/* what the dump cost */
 	int retries;
+	int interrupted;	/* the map changed during every try */
 };
 
 int ctl_extents_get(struct ctl_nl *nl, const struct ctl_extents_req *req,

@@ -223,6 +223,9 @@ void ctl_nl_perror(struct ctl_nl *nl, const char *what, int err)
 	fprintf(stderr, "%s: %s: %s\n", ctl_prog, what, nl->err[0] ? nl->err : strerror(-err));
 	if (err == -EPERM)
 		fprintf(stderr, "%s: run it as root (it needs CAP_SYS_ADMIN)\n", ctl_prog);
+	else if (err == -ENODEV && !nl->err[0])
+		fprintf(stderr, "%s: no active dm-couche volume by that name or number; "
+			"'couchestorctl status' lists them\n", ctl_prog);
 	else if (err == -ENODEV)
 		fprintf(stderr, "%s: 'couchestorctl status' lists the active volumes\n",
 			ctl_prog);

@@ -62,6 +62,9 @@
 #define COUCHE_HALFLIFE_S_MAX		604800
 #define COUCHE_RESERVE_PCT_MAX		50
 
+/* GET_EXTENTS: TOP and BOTTOM rank at most this many extents. */
+#define COUCHE_MAX_RANK		65536
+
 /* Heat scores count COUCHE_HEAT_SCALE per access, decaying by half-life. */
 #define COUCHE_HEAT_SCALE	256
 
@@ -147,6 +150,7 @@ enum couche_dev_attr {
 	COUCHE_DEV_A_DONE,		/* u64: progress so far */
 	COUCHE_DEV_A_TOTAL,		/* u64: progress at the end */
 	COUCHE_DEV_A_ERROR,		/* u32: errno (positive) */
+	COUCHE_DEV_A_EVENTS_DROPPED,	/* u64: events lost to a full queue */
 	__COUCHE_DEV_A_MAX
 };
 
