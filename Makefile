@@ -12,7 +12,7 @@ CC ?= gcc
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude
 
-TOOLS := tools/replay-log tools/pattern tools/couchestorctl tools/nlfuzz
+TOOLS := tools/replay-log tools/pattern tools/couchestorctl tools/nlfuzz daemon/couchestord
 NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 libnl-genl-3.0 json-c 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-genl-3.0 json-c 2>/dev/null)
 
@@ -20,6 +20,16 @@ NL_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-genl-3.0 json-c 2>/dev/null
 CTL_SRC := $(filter-out tools/ctl/test_%.c,$(wildcard tools/ctl/*.c))
 CTL_LIB := $(filter-out tools/ctl/main.c,$(CTL_SRC))
 CTL_TESTS := $(patsubst %.c,build/%,$(wildcard tools/ctl/test_*.c))
+
+# couchestord: daemon/*.c, sharing couchestorctl's netlink code; daemon/test_*.c
+# are its unit tests.
+D_PKGS := libnl-3.0 libnl-genl-3.0 json-c yaml-0.1 libmicrohttpd libcurl
+D_CFLAGS := -Iinclude/uapi -Itools/ctl $(shell pkg-config --cflags $(D_PKGS) 2>/dev/null)
+D_LIBS := $(shell pkg-config --libs $(D_PKGS) 2>/dev/null) -lm -lpthread
+D_SHARED := tools/ctl/nl.c tools/ctl/dev.c tools/ctl/extents.c tools/ctl/parse.c tools/ctl/output.c
+D_SRC := $(filter-out daemon/test_%.c,$(wildcard daemon/*.c))
+D_LIB := $(filter-out daemon/main.c,$(D_SRC)) $(D_SHARED)
+D_TESTS := $(patsubst %.c,build/%,$(wildcard daemon/test_*.c))
 
 .PHONY: all module tools clean check demo bench kunit selftests deps install sparse checkpatch unit
 
@@ -36,6 +46,13 @@ tools/%: tools/%.c
 tools/couchestorctl: $(CTL_SRC) $(wildcard tools/ctl/*.h) include/uapi/linux/dm-couche.h
 	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $(CTL_SRC) $(LDFLAGS) $(NL_LIBS)
 
+daemon/couchestord: $(D_SRC) $(D_SHARED) $(wildcard daemon/*.h tools/ctl/*.h) include/uapi/linux/dm-couche.h
+	$(CC) $(CFLAGS) $(D_CFLAGS) -o $@ $(D_SRC) $(D_SHARED) $(LDFLAGS) $(D_LIBS)
+
+build/daemon/test_%: daemon/test_%.c $(D_LIB) $(wildcard daemon/*.h tools/ctl/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(D_CFLAGS) -o $@ $< $(D_LIB) $(LDFLAGS) $(D_LIBS)
+
 tools/nlfuzz: tools/nlfuzz.c include/uapi/linux/dm-couche.h
 	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $< $(LDFLAGS) $(NL_LIBS)
 
@@ -44,8 +61,8 @@ build/tools/ctl/test_%: tools/ctl/test_%.c $(CTL_LIB) $(wildcard tools/ctl/*.h)
 	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $< $(CTL_LIB) $(LDFLAGS) $(NL_LIBS)
 
 # Userspace unit tests (no VM, no root).
-unit: $(CTL_TESTS)
-	@for t in $(CTL_TESTS); do echo "== $$t"; $$t || exit 1; done
+unit: $(CTL_TESTS) $(D_TESTS)
+	@for t in $(CTL_TESTS) $(D_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 deps:
 	tools/deps.sh

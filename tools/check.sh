@@ -27,6 +27,17 @@ echo "$p passed, $f failed"
 [ $rc = 0 ] || [ "$f" != 0 ] || { echo "make unit failed"; tail -n 20 "$log"; fail=$((fail + 1)); }
 pass=$((pass + p)); fail=$((fail + f))
 
+echo "=== couchestord with a real Prometheus"
+tools/test-prometheus.sh > "$log" 2>&1
+rc=$?
+grep -E '^not ok' "$log"
+p=$(grep -c '^ok' "$log")
+f=$(grep -c '^not ok' "$log")
+echo "$p passed, $f failed"
+[ "$p" -gt 0 ] || { echo "the Prometheus test ran nothing"; tail -n 20 "$log"; fail=$((fail + 1)); }
+[ $rc = 0 ] || [ "$f" != 0 ] || { echo "test-prometheus.sh failed"; tail -n 20 "$log"; fail=$((fail + 1)); }
+pass=$((pass + p)); fail=$((fail + f))
+
 echo "=== DKMS"
 if tools/dkms-test.sh > "$log" 2>&1; then
 	pass=$((pass + 1)); echo "ok - dkms add/build/remove"

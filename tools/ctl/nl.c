@@ -21,21 +21,27 @@
 #define SOL_NETLINK 270
 #endif
 
-int ctl_nl_open(struct ctl_nl *nl)
+/* Quiet for the daemon, which logs nl->err its own way. */
+int ctl_nl_connect(struct ctl_nl *nl, bool quiet)
 {
 	int one = 1, r;
 
 	memset(nl, 0, sizeof(*nl));
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk) {
-		fprintf(stderr, "%s: out of memory\n", ctl_prog);
+		snprintf(nl->err, sizeof(nl->err), "out of memory");
+		if (!quiet)
+			fprintf(stderr, "%s: out of memory\n", ctl_prog);
 		return -ENOMEM;
 	}
 	r = genl_connect(nl->sk);
 	if (r < 0) {
-		fprintf(stderr, "%s: cannot open a netlink socket: %s\n", ctl_prog,
-			nl_geterror(r));
-		ctl_nl_close(nl);
+		snprintf(nl->err, sizeof(nl->err), "cannot open a netlink socket: %s",
+			 nl_geterror(r));
+		if (!quiet)
+			fprintf(stderr, "%s: %s\n", ctl_prog, nl->err);
+		nl_socket_free(nl->sk);
+		nl->sk = NULL;
 		return -EIO;
 	}
 	/* Big dumps: one message can carry about 1600 extents. */
@@ -44,13 +50,21 @@ int ctl_nl_open(struct ctl_nl *nl)
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	nl->family = genl_ctrl_resolve(nl->sk, COUCHE_GENL_NAME);
 	if (nl->family < 0) {
-		fprintf(stderr, "%s: the dm-couche module is not loaded (its netlink family "
-			"\"%s\" is missing): run 'modprobe dm-couche'\n", ctl_prog,
-			COUCHE_GENL_NAME);
-		ctl_nl_close(nl);
+		snprintf(nl->err, sizeof(nl->err), "the dm-couche module is not loaded (its "
+			 "netlink family \"%s\" is missing): run 'modprobe dm-couche'",
+			 COUCHE_GENL_NAME);
+		if (!quiet)
+			fprintf(stderr, "%s: %s\n", ctl_prog, nl->err);
+		nl_socket_free(nl->sk);
+		nl->sk = NULL;
 		return -ENOENT;
 	}
 	return 0;
+}
+
+int ctl_nl_open(struct ctl_nl *nl)
+{
+	return ctl_nl_connect(nl, false);
 }
 
 void ctl_nl_close(struct ctl_nl *nl)

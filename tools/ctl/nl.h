@@ -3,6 +3,7 @@
 #ifndef COUCHESTORCTL_NL_H
 #define COUCHESTORCTL_NL_H
 
+#include <stdbool.h>
 #include <netlink/genl/genl.h>
 #include <linux/dm-couche.h>
 
@@ -16,6 +17,7 @@ struct ctl_nl {
 typedef int (*ctl_nl_fn)(struct nl_msg *msg, void *arg);
 
 int ctl_nl_open(struct ctl_nl *nl);
+int ctl_nl_connect(struct ctl_nl *nl, bool quiet);
 void ctl_nl_close(struct ctl_nl *nl);
 struct nl_msg *ctl_nl_msg(struct ctl_nl *nl, uint8_t cmd, int flags);
 int ctl_nl_put_dev(struct nl_msg *msg, const char *dev);

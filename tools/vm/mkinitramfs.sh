@@ -28,6 +28,7 @@ copy_bin /usr/bin/setpriv /usr/bin/setpriv
 for t in pattern replay-log couchestorctl nlfuzz; do
 	copy_bin "$top/tools/$t" "/usr/local/bin/$t"
 done
+copy_bin "$top/daemon/couchestord" /usr/local/bin/couchestord
 
 # Distro modules, in load order, then ours.  A debug kernel (DEBUG_KERNEL,
 # tools/vm/debug-kernel.sh) has everything built in but brd.

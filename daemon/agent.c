@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * couchestord agent: every policy interval, for each dm-couche volume on
+ * the node, read the extents' heat, plan with the policy core and push the
+ * moves as MIGRATE requests.  Volumes come and go with the dump; the module
+ * going away closes the sockets, and the next cycle reconnects.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "cron.h"
+#include "log.h"
+#include "promclient.h"
+
+int cs_agent_init(struct cs_agent *a, const struct cs_config *cfg, const char *node)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg = *cfg;
+	snprintf(a->node, sizeof(a->node), "%s", node);
+	a->prom_up = true;
+	return 0;
+}
+
+static void vol_free(struct cs_vol *v)
+{
+	free(v->pending);
+	free(v->heat);
+	free(v->tier);
+	free(v->flags);
+	free(v->vs.last_move);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Arrays for @nr extents; a grown volume keeps what it knew. */
+static int vol_size(struct cs_vol *v, uint32_t nr)
+{
+	uint32_t *heat = realloc(v->heat, sizeof(*heat) * nr);
+	uint8_t *tier = heat ? realloc(v->tier, nr) : NULL;
+	uint8_t *flags = tier ? realloc(v->flags, nr) : NULL;
+	uint32_t *lm;
+
+	if (heat)
+		v->heat = heat;
+	if (tier)
+		v->tier = tier;
+	if (flags)
+		v->flags = flags;
+	if (!flags)
+		return -ENOMEM;
+	lm = realloc(v->vs.last_move, sizeof(*lm) * nr);
+	if (!lm)
+		return -ENOMEM;
+	if (nr > v->nr)
+		memset(lm + v->nr, 0, sizeof(*lm) * (nr - v->nr));
+	v->vs.last_move = lm;
+	v->vs.nr_extents = nr;
+	v->nr = nr;
+	return 0;
+}
+
+static struct cs_vol *find_vol(struct cs_agent *a, const char *name)
+{
+	int i;
+
+	for (i = 0; i < a->nr_vols; i++)
+		if (!strcmp(a->vols[i].name, name))
+			return &a->vols[i];
+	return NULL;
+}
+
+static struct cs_vol *add_vol(struct cs_agent *a, const struct ctl_dev *d)
+{
+	struct cs_vol *v = realloc(a->vols, sizeof(*v) * (a->nr_vols + 1));
+	char n[16];
+
+	if (!v)
+		return NULL;
+	a->vols = v;
+	v = &a->vols[a->nr_vols];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", d->name);
+	if (vol_size(v, d->nr_extents)) {
+		vol_free(v);
+		return NULL;
+	}
+	a->nr_vols++;
+	snprintf(n, sizeof(n), "%u", d->nr_extents);
+	cs_log(CS_INFO, "following volume", "volume", v->name, "extents", n, NULL);
+	return v;
+}
+
+static void drop_unseen(struct cs_agent *a)
+{
+	int i = 0;
+
+	while (i < a->nr_vols) {
+		if (a->vols[i].seen) {
+			i++;
+			continue;
+		}
+		cs_log(CS_INFO, "volume gone", "volume", a->vols[i].name, NULL);
+		vol_free(&a->vols[i]);
+		a->vols[i] = a->vols[--a->nr_vols];
+	}
+}
+
+/* The config's tier by the kernel tier's name, else by position. */
+static uint32_t tier_threshold(const struct cs_agent *a, const struct ctl_dev *d, int t)
+{
+	int i;
+
+	if (t == d->nr_tiers - 1)
+		return 0;	/* the slowest tier takes the rest */
+	for (i = 0; i < a->cfg.nr_tiers; i++)
+		if (!strcmp(a->cfg.tiers[i].name, d->tiers[t].name))
+			return a->cfg.tiers[i].iops_threshold;
+	if (t < a->cfg.nr_tiers)
+		return a->cfg.tiers[t].iops_threshold;
+	return 0;
+}
+
+static bool tier_usable(const struct ctl_tier *t)
+{
+	int m;
+
+	for (m = 0; m < t->nr_members; m++)
+		if (t->members[m].state != COUCHE_MEMBER_ALIVE)
+			return false;
+	return true;
+}
+
+/*
+ * Moves issued but not seen done: the kernel may not have started them, so
+ * the tiers' use does not show them yet.  One ends when its extent is in
+ * its destination, or when the kernel has nothing queued or running (it
+ * failed, or the extent moved elsewhere).
+ */
+static void settle_pending(struct cs_vol *v)
+{
+	uint32_t i = 0;
+
+	if (!v->dev.mig_queued && !v->dev.mig_running) {
+		v->nr_pending = 0;
+		return;
+	}
+	while (i < v->nr_pending) {
+		const struct cs_move *m = &v->pending[i];
+
+		if (m->extent >= v->nr || v->tier[m->extent] == m->to)
+			v->pending[i] = v->pending[--v->nr_pending];
+		else
+			i++;
+	}
+}
+
+static void add_pending(struct cs_vol *v, const struct cs_move *m)
+{
+	struct cs_move *p;
+
+	if (v->nr_pending == v->cap_pending) {
+		p = realloc(v->pending, sizeof(*p) * (v->cap_pending * 2 + 16));
+		if (!p)
+			return;	/* only the estimate of room suffers */
+		v->pending = p;
+		v->cap_pending = v->cap_pending * 2 + 16;
+	}
+	v->pending[v->nr_pending++] = *m;
+}
+
+static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
+			struct cs_tier_state *ts)
+{
+	const struct ctl_dev *d = &v->dev;
+	uint32_t i;
+	int t;
+
+	memset(ts, 0, sizeof(*ts) * COUCHE_MAX_TIERS);
+	for (i = 0; i < v->nr_pending; i++)
+		if (v->pending[i].to < COUCHE_MAX_TIERS)
+			ts[v->pending[i].to].incoming++;
+
+	for (t = 0; t < d->nr_tiers; t++) {
+		ts[t].slots = d->tiers[t].slots;
+		ts[t].used = d->tiers[t].used;
+		ts[t].reserve = d->tiers[t].reserve;
+		ts[t].usable = tier_usable(&d->tiers[t]);
+		ts[t].iops_threshold = tier_threshold(a, d, t);
+	}
+}
+
+/* The kernel's knobs follow the config: concurrency and the heat window. */
+static void apply_params(struct cs_agent *a, struct cs_vol *v)
+{
+	uint32_t halflife = a->cfg.policy.sampling_window_s;
+	int64_t mbps = a->cfg.migration.migration_mbps ? (int64_t)a->cfg.migration.migration_mbps : -1;
+	char buf[32];
+	int r;
+
+	if (v->params_set)
+		return;
+	if (halflife > COUCHE_HALFLIFE_S_MAX)
+		halflife = COUCHE_HALFLIFE_S_MAX;
+	if (a->cfg.migration.dry_run) {
+		v->params_set = true;	/* dry run: change nothing in the kernel */
+		return;
+	}
+	r = cs_kernel_set_params(&a->k, v->name, a->cfg.migration.concurrent_migrations,
+				 halflife, mbps);
+	if (r) {
+		cs_log(CS_WARN, "cannot set the volume's parameters", "volume", v->name,
+		       "error", a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%u", halflife);
+	cs_log(CS_INFO, "volume parameters set", "volume", v->name, "heat_halflife_s", buf,
+	       NULL);
+	v->params_set = true;
+}
+
+/* Substitutes $volume in the configured query. */
+static void iops_query(const struct cs_config *cfg, const char *volume, char *q, size_t len)
+{
+	const char *src = cfg->prometheus.iops_query, *p = strstr(src, "$volume");
+
+	if (!p)
+		snprintf(q, len, "%s", src);
+	else
+		snprintf(q, len, "%.*s%s%s", (int)(p - src), src, volume, p + 7);
+}
+
+/* The volume's IOPS by the configured PromQL: the first sample's value. */
+int cs_agent_query_iops(const struct cs_config *cfg, const char *volume, double *iops,
+			char *err, size_t errlen)
+{
+	char q[sizeof(cfg->prometheus.iops_query) + COUCHE_DEV_NAME_LEN];
+	struct cs_prom_result res = { 0 };
+	int r;
+
+	iops_query(cfg, volume, q, sizeof(q));
+	r = cs_prom_query(cfg->prometheus.endpoint, q, cfg->prometheus.query_timeout_ms, &res,
+			  err, errlen);
+	if (r)
+		return r;
+	if (!res.nsamples || !isfinite(res.samples[0].value) || res.samples[0].value < 0) {
+		snprintf(err, errlen, "query %s gave no usable value for %s", q, volume);
+		cs_prom_result_free(&res);
+		return -1;
+	}
+	*iops = res.samples[0].value;
+	cs_prom_result_free(&res);
+	return 0;
+}
+
+/*
+ * Prometheus's IOPS for the volume, spread over the extents by heat: the
+ * kernel knows which extents are hot, Prometheus may know the rate better
+ * (the kernel's heat counts only what it saw since load).
+ */
+static void prom_scale(struct cs_agent *a, struct cs_vol *v, uint32_t halflife)
+{
+	double heat_iops = 0, iops;
+	char err[256];
+	uint32_t i;
+
+	v->iops_scale = 1;
+	if (!a->cfg.prometheus.use_for_iops || !a->cfg.prometheus.iops_query[0])
+		return;
+	if (cs_agent_query_iops(&a->cfg, v->name, &iops, err, sizeof(err))) {
+		if (a->prom_up)
+			cs_log(CS_WARN, "prometheus unreachable: using kernel heat alone",
+			       "endpoint", a->cfg.prometheus.endpoint, "error", err, NULL);
+		a->prom_up = false;
+		snprintf(a->prom_why, sizeof(a->prom_why), "%s", err);
+		return;
+	}
+	if (!a->prom_up)
+		cs_log(CS_INFO, "prometheus reachable again", "endpoint",
+		       a->cfg.prometheus.endpoint, NULL);
+	a->prom_up = true;
+	a->prom_why[0] = '\0';
+	for (i = 0; i < v->nr; i++)
+		heat_iops += (double)v->heat[i] / COUCHE_HEAT_SCALE * M_LN2 / halflife;
+	if (heat_iops > 0)
+		v->iops_scale = iops / heat_iops;
+}
+
+static void scale_heat(struct cs_vol *v)
+{
+	uint32_t i;
+	double h;
+
+	if (v->iops_scale == 1)
+		return;
+	for (i = 0; i < v->nr; i++) {
+		h = v->heat[i] * v->iops_scale;
+		v->heat[i] = h > UINT32_MAX ? UINT32_MAX : (uint32_t)h;
+	}
+}
+
+static bool in_schedule(const struct cs_agent *a, uint32_t now)
+{
+	struct cs_cron cron;
+	time_t t = now;
+	struct tm tm;
+	char err[128];
+
+	if (!a->cfg.migration.schedule[0])
+		return true;
+	if (cs_cron_parse(a->cfg.migration.schedule, &cron, err, sizeof(err)))
+		return false;	/* validated at load; never reached */
+	localtime_r(&t, &tm);
+	return cs_cron_match(&cron, &tm);
+}
+
+static void log_move(const struct cs_vol *v, const struct cs_move *m, const char *what)
+{
+	char ext[16];
+
+	snprintf(ext, sizeof(ext), "%u", m->extent);
+	cs_log(CS_INFO, what, "volume", v->name, "extent", ext, "from",
+	       v->dev.tiers[m->from].name, "to", v->dev.tiers[m->to].name, NULL);
+}
+
+static void execute(struct cs_agent *a, struct cs_vol *v, const struct cs_plan *p,
+		    uint32_t now)
+{
+	uint32_t i, done = 0;
+	char n[16];
+	int r;
+
+	for (i = 0; i < p->nr_moves; i++) {
+		const struct cs_move *m = &p->moves[i];
+
+		if (a->cfg.migration.dry_run) {
+			log_move(v, m, "dry run: would move");
+			continue;
+		}
+		r = cs_kernel_migrate(&a->k, v->name, m->extent, m->extent, m->to);
+		if (r) {
+			/* Pinned or gone since the dump: the next cycle sees it. */
+			cs_log(CS_WARN, "move refused", "volume", v->name, "error",
+			       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
+			if (!a->k.up)
+				break;
+			continue;
+		}
+		if (cs_log_enabled(CS_DEBUG))
+			log_move(v, m, "moving");
+		add_pending(v, m);
+		cs_policy_note_move(&v->vs, m->extent, now);
+		if (m->to < m->from)
+			v->moved_up++;
+		else
+			v->moved_down++;
+		done++;
+	}
+	if (done) {
+		snprintf(n, sizeof(n), "%u", done);
+		cs_log(CS_INFO, "moves issued", "volume", v->name, "moves", n, NULL);
+	}
+}
+
+static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
+{
+	struct cs_policy_cfg pc = {
+		.cooldown_s = a->cfg.migration.cooldown_s,
+		.batch_size = a->cfg.migration.batch_size,
+		.halflife_s = v->dev.params[COUCHE_PARAM_A_HEAT_HALFLIFE_S] ?: 300,
+		.dry_run = a->cfg.migration.dry_run,
+	};
+	struct cs_tier_state ts[COUCHE_MAX_TIERS];
+	struct cs_plan plan = { 0 };
+	bool changed;
+	int r;
+
+	r = cs_kernel_read_extents(&a->k, v->name, v->nr, v->heat, v->tier, v->flags,
+				   &changed);
+	if (r) {
+		cs_log(CS_WARN, "cannot read extents", "volume", v->name, "error",
+		       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
+		return;
+	}
+	prom_scale(a, v, pc.halflife_s);
+	scale_heat(v);
+	settle_pending(v);
+	tier_states(a, v, ts);
+	r = cs_policy_plan(&pc, ts, v->dev.nr_tiers, v->heat, v->tier, v->flags, v->nr,
+			   &v->vs, now, &plan);
+	if (r) {
+		cs_log(CS_ERROR, "planning failed", "volume", v->name, "error", strerror(-r),
+		       NULL);
+		return;
+	}
+	v->want_up = plan.want_up;
+	v->want_down = plan.want_down;
+	v->planned_held_cooldown = plan.held_cooldown;
+	v->planned_held_capacity = plan.held_capacity;
+	if (plan.nr_moves && !in_schedule(a, now))
+		cs_log(CS_DEBUG, "outside the migration schedule", "volume", v->name,
+		       "schedule", a->cfg.migration.schedule, NULL);
+	else if (plan.nr_moves)
+		execute(a, v, &plan, now);
+	cs_plan_free(&plan);
+}
+
+void cs_agent_cycle(struct cs_agent *a, uint32_t now)
+{
+	struct ctl_dev *list = NULL;
+	struct timespec t0, t1;
+	int i, n = 0, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!a->k.up) {
+		if (cs_kernel_open(&a->k)) {
+			if (!a->kernel_logged_down)
+				cs_log(CS_WARN, "kernel not reachable; retrying every interval",
+				       "error", a->k.why, NULL);
+			a->kernel_logged_down = true;
+			return;
+		}
+		cs_log(CS_INFO, "connected to dm-couche", NULL);
+		a->kernel_logged_down = false;
+		for (i = 0; i < a->nr_vols; i++)
+			a->vols[i].params_set = false;	/* a reloaded module forgot them */
+	}
+	r = cs_kernel_volumes(&a->k, &list, &n);
+	if (r) {
+		cs_log(CS_WARN, "cannot list volumes", "error",
+		       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
+		free(list);
+		return;
+	}
+	for (i = 0; i < a->nr_vols; i++)
+		a->vols[i].seen = false;
+	for (i = 0; i < n; i++) {
+		struct cs_vol *v = find_vol(a, list[i].name);
+
+		if (!v)
+			v = add_vol(a, &list[i]);
+		if (!v || (list[i].nr_extents != v->nr && vol_size(v, list[i].nr_extents))) {
+			cs_log(CS_ERROR, "out of memory for a volume", "volume", list[i].name,
+			       NULL);
+			continue;
+		}
+		v->seen = true;
+		v->dev = list[i];
+		apply_params(a, v);
+		if (!(v->dev.flags & (COUCHE_DEV_F_SUSPENDED | COUCHE_DEV_F_READ_ONLY |
+				      COUCHE_DEV_F_META_FAILED)))
+			plan_volume(a, v, now);
+	}
+	free(list);
+	drop_unseen(a);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	a->last_cycle_s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	a->cycles++;
+}
+
+static void on_event(const struct cs_event *ev, void *arg)
+{
+	struct cs_agent *a = arg;
+	struct cs_vol *v = find_vol(a, ev->volume);
+	char ext[16];
+
+	snprintf(ext, sizeof(ext), "%u", ev->extent);
+	switch (ev->type) {
+	case COUCHE_EVENT_MIGRATION_DONE:
+		if (v)
+			v->mig_done++;
+		break;
+	case COUCHE_EVENT_MIGRATION_FAILED:
+		if (v)
+			v->mig_failed++;
+		cs_log(CS_WARN, "migration failed", "volume", ev->volume, "extent", ext,
+		       "error", strerror(ev->error), NULL);
+		break;
+	case COUCHE_EVENT_MEMBER_FAILED:
+		cs_log(CS_ERROR, "a member device failed: replace it and reload the table",
+		       "volume", ev->volume, NULL);
+		break;
+	case COUCHE_EVENT_REBUILD_DONE:
+		cs_log(CS_INFO, "rebuild done", "volume", ev->volume, NULL);
+		break;
+	case COUCHE_EVENT_RESERVE_LOW:
+		cs_log(CS_WARN, "a tier is down to its reserve: new data goes to slower tiers",
+		       "volume", ev->volume, NULL);
+		break;
+	case COUCHE_EVENT_METADATA_ERROR:
+		cs_log(CS_ERROR, "metadata commit failed: the volume is read-only; check the "
+		       "metadata device", "volume", ev->volume, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+void cs_agent_events(struct cs_agent *a)
+{
+	cs_kernel_events(&a->k, on_event, a);
+}
+
+void cs_agent_reconfigure(struct cs_agent *a, const struct cs_config *cfg)
+{
+	int i;
+
+	a->cfg = *cfg;
+	for (i = 0; i < a->nr_vols; i++)
+		a->vols[i].params_set = false;
+}
+
+bool cs_agent_ready(const struct cs_agent *a, char *why, size_t len)
+{
+	if (!a->k.up) {
+		snprintf(why, len, "not connected to dm-couche: %s", a->k.why);
+		return false;
+	}
+	if (!a->cycles) {
+		snprintf(why, len, "first policy cycle not done yet");
+		return false;
+	}
+	if (!a->prom_up)
+		snprintf(why, len, "ready; degraded: prometheus unreachable (%s), using kernel "
+			 "heat alone", a->prom_why);
+	else
+		snprintf(why, len, "ready");
+	return true;
+}
+
+void cs_agent_exit(struct cs_agent *a)
+{
+	int i;
+
+	for (i = 0; i < a->nr_vols; i++)
+		vol_free(&a->vols[i]);
+	free(a->vols);
+	cs_kernel_close(&a->k);
+}

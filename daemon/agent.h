@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* couchestord agent: per-node policy loop over the node's dm-couche volumes. */
+#ifndef COUCHESTORD_AGENT_H
+#define COUCHESTORD_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "dev.h"
+#include "kernel.h"
+#include "policy.h"
+
+/* One volume the agent follows: 10 bytes per extent. */
+struct cs_vol {
+	char name[COUCHE_DEV_NAME_LEN];
+	uint32_t nr;
+	uint32_t *heat;
+	uint8_t *tier;
+	uint8_t *flags;
+	struct cs_volume_state vs;	/* last_move per extent */
+	struct ctl_dev dev;		/* as GET_DEVICE last said */
+	bool seen;
+	bool params_set;
+	uint64_t moved_up, moved_down;	/* issued by the agent */
+	uint64_t mig_done, mig_failed;	/* seen in events */
+	uint32_t planned_held_cooldown, planned_held_capacity;
+	uint32_t want_up, want_down;
+	double iops_scale;		/* from Prometheus, 1 when unused */
+	struct cs_move *pending;	/* issued, not seen done */
+	uint32_t nr_pending, cap_pending;
+};
+
+struct cs_agent {
+	struct cs_config cfg;
+	char node[128];
+	struct cs_kernel k;
+	struct cs_vol *vols;
+	int nr_vols;
+	bool kernel_logged_down;
+	bool prom_up;
+	char prom_why[256];
+	double last_cycle_s;
+	uint64_t cycles;
+	void *metrics;		/* struct cs_metrics, see metrics.h */
+};
+
+int cs_agent_init(struct cs_agent *a, const struct cs_config *cfg, const char *node);
+void cs_agent_cycle(struct cs_agent *a, uint32_t now);
+void cs_agent_events(struct cs_agent *a);
+void cs_agent_reconfigure(struct cs_agent *a, const struct cs_config *cfg);
+void cs_agent_exit(struct cs_agent *a);
+bool cs_agent_ready(const struct cs_agent *a, char *why, size_t len);
+int cs_agent_query_iops(const struct cs_config *cfg, const char *volume, double *iops,
+			char *err, size_t errlen);
+
+#endif /* COUCHESTORD_AGENT_H */
