@@ -108,7 +108,12 @@ int cs_kernel_read_extents(struct cs_kernel *k, const char *volume, uint32_t nr,
 
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_string(msg, COUCHE_DEV_A_NAME, volume)) {
+	/* Only written extents come: the rest have no place and no plan. */
+	memset(heat, 0, sizeof(*heat) * nr);
+	memset(tier, COUCHE_TIER_NONE, nr);
+	memset(flags, 0, nr);
+	if (nla_put_string(msg, COUCHE_DEV_A_NAME, volume) ||
+	    nla_put_flag(msg, COUCHE_DEV_A_MAPPED_ONLY)) {
 		nlmsg_free(msg);
 		return -EINVAL;
 	}

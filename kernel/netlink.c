@@ -70,6 +70,7 @@ static const struct nla_policy dev_policy[COUCHE_DEV_A_MAX + 1] = {
 	[COUCHE_DEV_A_FILTER_TIER] = NLA_POLICY_MAX(NLA_U8, COUCHE_MAX_TIERS - 1),
 	[COUCHE_DEV_A_TOP] = NLA_POLICY_FULL_RANGE(NLA_U32, &rank_range),
 	[COUCHE_DEV_A_BOTTOM] = NLA_POLICY_FULL_RANGE(NLA_U32, &rank_range),
+	[COUCHE_DEV_A_MAPPED_ONLY] = { .type = NLA_FLAG },
 };
 
 static void set_err(struct netlink_ext_ack *extack, const char *msg)
@@ -491,15 +492,18 @@ struct extents_dump {
 	u32 last;		/* last extent, or number of picks */
 	struct couche_rank *pick;	/* top/bottom N, in order */
 	u8 tier;		/* filter, or COUCHE_TIER_NONE */
+	bool mapped_only;	/* filter: written extents */
 };
 
 static_assert(sizeof(struct extents_dump) <= sizeof_field(struct netlink_callback, ctx));
 
-static bool extent_matches(struct couche *c, u32 i, u8 tier)
+static bool extent_matches(struct couche *c, u32 i, const struct extents_dump *d)
 {
 	u32 e = READ_ONCE(c->map[i]);
 
-	return tier == COUCHE_TIER_NONE || ((e & CE_MAPPED) && ce_tier(e) == tier);
+	if (d->mapped_only && !(e & CE_MAPPED))
+		return false;
+	return d->tier == COUCHE_TIER_NONE || ((e & CE_MAPPED) && ce_tier(e) == d->tier);
 }
 
 /* The N hottest (or coldest) extents of first..last, best first. */
@@ -514,7 +518,7 @@ static int pick_extents(struct couche *c, struct extents_dump *d, u32 first, u32
 	if (!h)
 		return -ENOMEM;
 	for (i = first; i <= last; i++) {
-		if (!extent_matches(c, i, d->tier))
+		if (!extent_matches(c, i, d))
 			continue;
 		x.index = i;
 		x.heat = atomic_read(&c->score[i]);
@@ -565,6 +569,7 @@ static int couche_get_extents_start(struct netlink_callback *cb)
 		goto out;
 	d->id = c->nl_id;
 	d->tier = COUCHE_TIER_NONE;
+	d->mapped_only = nla_get_flag(attrs[COUCHE_DEV_A_MAPPED_ONLY]);
 	/* Changes from here on, the ranking included, flag the dump. */
 	cb->seq = dump_seq(c);
 	cb->prev_seq = cb->seq;
@@ -669,7 +674,7 @@ static int couche_get_extents_dumpit(struct sk_buff *skb, struct netlink_callbac
 			if (i > d->last)
 				break;
 			d->next++;
-			if (extent_matches(c, i, d->tier))
+			if (extent_matches(c, i, d))
 				fill_info(c, &x[n++], i, atomic_read(&c->score[i]));
 		}
 	}

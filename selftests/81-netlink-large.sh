@@ -32,6 +32,8 @@ is "$(tail -n +2 /tmp/top.out | wc -l)" 100 "top 100 lists 100"
 check "write 64 extents spread over the volume" sh -c \
 	"for i in \$(seq 0 16384 $((N - 1))); do dd if=/dev/zero of=$DEV bs=4k count=1 seek=\$((i * 256)) oflag=direct 2>/dev/null || exit 1; done"
 is "$($CTL extents $VOL --tier fast | tail -n +2 | wc -l)" 64 "64 extents in fast"
+$CTL extents $VOL --written --stats > /tmp/w.out 2> /tmp/stats.out
+is "$(tail -n +2 /tmp/w.out | wc -l)" 64 "--written lists the 64 written extents: $(cat /tmp/stats.out)"
 (
 	for r in 1 2 3; do
 		$CTL migrate $VOL 0-$((N - 1)) slow --wait > /dev/null || exit 1

@@ -59,3 +59,43 @@ esac
 emit "migration into raid6 4+2" "$m" MB/s "plain sequential copy ramdisk to ramdisk (dd)" "$c"
 emit "healthy raid6 read" "$h" MB/s "plain sequential copy ramdisk to ramdisk (dd)" "$c"
 dmsetup remove vol0
+
+# The agent over a volume of 2^20 extents (1 TiB of 1 MiB extents over
+# dm-zero tiers, nothing stored): one policy cycle, CPU and peak RSS, next
+# to the budget the agent is held to (0.5 s CPU, 20 MiB).
+dmsetup remove vol0
+N=1048576
+dd if=/dev/zero of=/dev/vda bs=1M count=16 2>/dev/null
+dmsetup create z0 --table "0 4294967296 zero" && dmsetup create z1 --table "0 4294967296 zero" &&
+	dmsetup create big --table "0 $((N * 2048)) couche /dev/vda 2048 2 3 fast linear /dev/mapper/z0 3 slow linear /dev/mapper/z1" ||
+	{ fail_bench "agent cycle over 2^20 extents" "volume not created"; exit 0; }
+# Some heat: 512 extents written, spread over the volume.
+for i in $(seq 0 2048 $((N - 1))); do
+	dd if=/dev/zero of=/dev/mapper/big bs=4k count=1 seek=$((i * 256)) oflag=direct 2>/dev/null
+done
+ifconfig lo 127.0.0.1 up 2>/dev/null
+printf 'policy:\n  interval: 1s\nmigration:\n  dry_run: true\n  batch_size: 1000\nagent:\n  metrics_address: "127.0.0.1:18080"\n  health_address: "127.0.0.1:18081"\n' > /tmp/bench-agent.yaml
+cpu=""; usr=""; rss=""; cyc=""
+for run in 1 2 3; do
+	couchestord agent --once --config=/tmp/bench-agent.yaml > /tmp/agent.out 2>&1
+	line=$(grep 'msg="resource use"' /tmp/agent.out)
+	echo "# run $run: $line"
+	cpu="$cpu $(echo "$line" | sed -n 's/.*cpu_seconds=\([0-9.]*\).*/\1/p')"
+	usr="$usr $(echo "$line" | sed -n 's/.*user_seconds=\([0-9.]*\).*/\1/p')"
+	rss="$rss $(echo "$line" | sed -n 's/.*max_rss_kib=\([0-9]*\).*/\1/p')"
+	cyc="$cyc $(echo "$line" | sed -n 's/.*last_cycle_seconds=\([0-9.]*\).*/\1/p')"
+done
+echo "# runs: agent cpu$cpu; user$usr; rss$rss; cycle$cyc"
+set -- $cpu; c=$(median3 $1 $2 $3)
+set -- $rss; rss_kib=$(median3 $1 $2 $3)
+set -- $cyc; y=$(median3 $1 $2 $3)
+set -- $usr; u=$(median3 $1 $2 $3)
+if [ -n "$c" ] && [ -n "$rss_kib" ]; then
+	emit "agent: CPU for start + 1 cycle, 2^20 extents" "$c" s "budget (issue 5)" 0.5
+	emit "agent: user CPU of that (the rest is the kernel's dump)" "$u" s "budget (issue 5)" 0.5
+	emit "agent: peak RSS, 2^20 extents" "$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')" MiB "budget (issue 5)" 20
+	emit "agent: wall time of the cycle (dump + plan)" "$y" s "budget (issue 5)" 0.5
+else
+	fail_bench "agent cycle over 2^20 extents" "no resource line in the agent's log"
+fi
+dmsetup remove big; dmsetup remove z0 z1

@@ -14,7 +14,7 @@
 
 static const char usage[] =
 	"usage: couchestorctl extents DEV [--tier T] [--top N | --bottom N]\n"
-	"                             [--range FIRST-LAST] [--stats] [--json]\n"
+	"                             [--range FIRST-LAST] [--written] [--stats] [--json]\n"
 	"\n"
 	"Lists extents with their tier, reads and writes since load, heat (decayed\n"
 	"accesses) and flags (P pinned, M migrating or being written first).\n"
@@ -24,6 +24,7 @@ static const char usage[] =
 	"  --top N           the N hottest, hottest first (N up to 65536)\n"
 	"  --bottom N        the N coldest, coldest first (N up to 65536)\n"
 	"  --range A-B       only extents A to B (or one extent: --range A)\n"
+	"  --written         only extents written at least once\n"
 	"  --stats           print on stderr what the dump cost (messages, bytes, time)\n"
 	"  --json            {\"name\":..., \"extents\": [{index, tier, reads, writes,\n"
 	"                    heat, pinned, migrating}]}\n"
@@ -102,6 +103,8 @@ int cmd_extents(int argc, char **argv)
 			return CTL_EXIT_OK;
 		} else if (!strcmp(argv[i], "--stats")) {
 			stats = true;
+		} else if (!strcmp(argv[i], "--written")) {
+			req.written = 1;
 		} else if ((v = ctl_opt_value(argc, argv, &i, "--tier"))) {
 			tier = v;
 		} else if ((v = ctl_opt_value(argc, argv, &i, "--top"))) {

@@ -51,6 +51,7 @@ static struct nl_msg *build(struct ctl_nl *nl, const struct ctl_extents_req *req
 	    (req->has_range && (nla_put_u32(msg, COUCHE_DEV_A_FIRST, req->first) ||
 				nla_put_u32(msg, COUCHE_DEV_A_LAST, req->last))) ||
 	    (req->tier >= 0 && nla_put_u8(msg, COUCHE_DEV_A_FILTER_TIER, req->tier)) ||
+	    (req->written && nla_put_flag(msg, COUCHE_DEV_A_MAPPED_ONLY)) ||
 	    (req->top && nla_put_u32(msg, COUCHE_DEV_A_TOP, req->top)) ||
 	    (req->bottom && nla_put_u32(msg, COUCHE_DEV_A_BOTTOM, req->bottom))) {
 		nlmsg_free(msg);

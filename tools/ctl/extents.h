@@ -14,6 +14,7 @@ struct ctl_extents_req {
 	uint32_t first, last;
 	int tier;		/* filter, or -1 */
 	uint32_t top, bottom;	/* 0: not asked */
+	int written;		/* only extents written at least once */
 };
 
 struct ctl_extents {

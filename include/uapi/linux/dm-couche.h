@@ -19,8 +19,8 @@
  *
  * COUCHE_CMD_GET_EXTENTS (dump)
  *	request: the volume; optional FIRST/LAST (range), FILTER_TIER,
- *		 TOP or BOTTOM (the N hottest or coldest, hottest first or
- *		 coldest first)
+ *		 MAPPED_ONLY, TOP or BOTTOM (the N hottest or coldest,
+ *		 hottest first or coldest first)
  *	reply:	 messages with NAME and EXTENTS, an array of
  *		 struct couche_extent_info.  The dump is consistent: if the
  *		 map changes while it runs, NLM_F_DUMP_INTR is set and the
@@ -151,6 +151,7 @@ enum couche_dev_attr {
 	COUCHE_DEV_A_TOTAL,		/* u64: progress at the end */
 	COUCHE_DEV_A_ERROR,		/* u32: errno (positive) */
 	COUCHE_DEV_A_EVENTS_DROPPED,	/* u64: events lost to a full queue */
+	COUCHE_DEV_A_MAPPED_ONLY,	/* flag: GET_EXTENTS: only written extents */
 	__COUCHE_DEV_A_MAX
 };
 
