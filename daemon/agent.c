@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,15 @@
 #include "cron.h"
 #include "log.h"
 #include "promclient.h"
+
+/* SIGTERM or SIGINT waiting (they are blocked, for the signalfd). */
+bool cs_agent_stop_pending(void)
+{
+	sigset_t set;
+
+	return !sigpending(&set) && (sigismember(&set, SIGTERM) == 1 ||
+				     sigismember(&set, SIGINT) == 1);
+}
 
 int cs_agent_init(struct cs_agent *a, const struct cs_config *cfg, const char *node)
 {
@@ -38,13 +48,17 @@ static void vol_free(struct cs_vol *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* Arrays for @nr extents; a grown volume keeps what it knew. */
+/*
+ * Arrays for @nr extents (at least one: realloc(p, 0) frees); a grown
+ * volume keeps its move history.  New extents start unwritten and cold.
+ */
 static int vol_size(struct cs_vol *v, uint32_t nr)
 {
-	uint32_t *heat = realloc(v->heat, sizeof(*heat) * nr);
-	uint8_t *tier = heat ? realloc(v->tier, nr) : NULL;
-	uint8_t *flags = tier ? realloc(v->flags, nr) : NULL;
-	uint32_t *lm;
+	size_t n = nr ? nr : 1;
+	uint32_t *heat = realloc(v->heat, sizeof(*heat) * n);
+	uint8_t *tier = heat ? realloc(v->tier, n) : NULL;
+	uint8_t *flags = tier ? realloc(v->flags, n) : NULL;
+	uint32_t *lm = flags ? realloc(v->vs.last_move, sizeof(*lm) * n) : NULL;
 
 	if (heat)
 		v->heat = heat;
@@ -52,14 +66,16 @@ static int vol_size(struct cs_vol *v, uint32_t nr)
 		v->tier = tier;
 	if (flags)
 		v->flags = flags;
-	if (!flags)
-		return -ENOMEM;
-	lm = realloc(v->vs.last_move, sizeof(*lm) * nr);
+	if (lm)
+		v->vs.last_move = lm;
 	if (!lm)
 		return -ENOMEM;
-	if (nr > v->nr)
+	if (nr > v->nr) {
+		memset(v->heat + v->nr, 0, sizeof(*heat) * (nr - v->nr));
+		memset(v->tier + v->nr, COUCHE_TIER_NONE, nr - v->nr);
+		memset(v->flags + v->nr, 0, nr - v->nr);
 		memset(lm + v->nr, 0, sizeof(*lm) * (nr - v->nr));
-	v->vs.last_move = lm;
+	}
 	v->vs.nr_extents = nr;
 	v->nr = nr;
 	return 0;
@@ -195,22 +211,27 @@ static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
 	}
 }
 
-/* The kernel's knobs follow the config: concurrency and the heat window. */
+/*
+ * The kernel's knobs follow the config: concurrency, the heat window and
+ * the throttle.  Checked every cycle, since a table reload or an admin
+ * resets them; the config is what the agent keeps them at.
+ */
 static void apply_params(struct cs_agent *a, struct cs_vol *v)
 {
 	uint32_t halflife = a->cfg.policy.sampling_window_s;
-	int64_t mbps = a->cfg.migration.migration_mbps ? (int64_t)a->cfg.migration.migration_mbps : -1;
+	uint32_t mbps = a->cfg.migration.migration_mbps;
+	uint32_t *now = v->dev.params;
 	char buf[32];
 	int r;
 
-	if (v->params_set)
-		return;
 	if (halflife > COUCHE_HALFLIFE_S_MAX)
 		halflife = COUCHE_HALFLIFE_S_MAX;
-	if (a->cfg.migration.dry_run) {
-		v->params_set = true;	/* dry run: change nothing in the kernel */
+	if (a->cfg.migration.dry_run)
+		return;		/* dry run: change nothing in the kernel */
+	if (now[COUCHE_PARAM_A_MAX_MIGRATIONS] == a->cfg.migration.concurrent_migrations &&
+	    now[COUCHE_PARAM_A_HEAT_HALFLIFE_S] == halflife &&
+	    now[COUCHE_PARAM_A_MIGRATION_MBPS] == mbps)
 		return;
-	}
 	r = cs_kernel_set_params(&a->k, v->name, a->cfg.migration.concurrent_migrations,
 				 halflife, mbps);
 	if (r) {
@@ -218,10 +239,12 @@ static void apply_params(struct cs_agent *a, struct cs_vol *v)
 		       "error", a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
 		return;
 	}
+	now[COUCHE_PARAM_A_MAX_MIGRATIONS] = a->cfg.migration.concurrent_migrations;
+	now[COUCHE_PARAM_A_HEAT_HALFLIFE_S] = halflife;
+	now[COUCHE_PARAM_A_MIGRATION_MBPS] = mbps;
 	snprintf(buf, sizeof(buf), "%u", halflife);
 	cs_log(CS_INFO, "volume parameters set", "volume", v->name, "heat_halflife_s", buf,
 	       NULL);
-	v->params_set = true;
 }
 
 /* Substitutes $volume in the configured query. */
@@ -251,7 +274,7 @@ int cs_agent_query_iops(const struct cs_config *cfg, const char *volume, double 
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 			snprintf(err, errlen, "cannot initialise libcurl");
-			return -1;
+			return CS_PROM_ERR_TRANSPORT;
 		}
 		curl_ready = true;
 	}
@@ -263,7 +286,7 @@ int cs_agent_query_iops(const struct cs_config *cfg, const char *volume, double 
 	if (!res.nsamples || !isfinite(res.samples[0].value) || res.samples[0].value < 0) {
 		snprintf(err, errlen, "query %s gave no usable value for %s", q, volume);
 		cs_prom_result_free(&res);
-		return -1;
+		return CS_PROM_ERR_REPLY;
 	}
 	*iops = res.samples[0].value;
 	cs_prom_result_free(&res);
@@ -281,14 +304,20 @@ static void prom_scale(struct cs_agent *a, struct cs_vol *v, uint32_t halflife)
 	char err[256];
 	uint32_t i;
 
+	int r;
+
 	v->iops_scale = 1;
-	if (!a->cfg.prometheus.use_for_iops || !a->cfg.prometheus.iops_query[0])
+	/* One unreachable answer per cycle is enough waiting: skip the rest. */
+	if (!a->cfg.prometheus.use_for_iops || !a->cfg.prometheus.iops_query[0] ||
+	    a->prom_failed_this_cycle)
 		return;
-	if (cs_agent_query_iops(&a->cfg, v->name, &iops, err, sizeof(err))) {
+	r = cs_agent_query_iops(&a->cfg, v->name, &iops, err, sizeof(err));
+	if (r == CS_PROM_ERR_TRANSPORT) {
 		if (a->prom_up)
 			cs_log(CS_WARN, "prometheus unreachable: using kernel heat alone",
 			       "endpoint", a->cfg.prometheus.endpoint, "error", err, NULL);
 		a->prom_up = false;
+		a->prom_failed_this_cycle = true;
 		snprintf(a->prom_why, sizeof(a->prom_why), "%s", err);
 		return;
 	}
@@ -297,6 +326,12 @@ static void prom_scale(struct cs_agent *a, struct cs_vol *v, uint32_t halflife)
 		       a->cfg.prometheus.endpoint, NULL);
 	a->prom_up = true;
 	a->prom_why[0] = '\0';
+	if (r) {
+		/* Prometheus answered, but not with a rate for this volume. */
+		cs_log(CS_DEBUG, "no IOPS from prometheus: using kernel heat", "volume",
+		       v->name, "error", err, NULL);
+		return;
+	}
 	for (i = 0; i < v->nr; i++)
 		heat_iops += (double)v->heat[i] / COUCHE_HEAT_SCALE * M_LN2 / halflife;
 	if (heat_iops > 0)
@@ -347,7 +382,7 @@ static void execute(struct cs_agent *a, struct cs_vol *v, const struct cs_plan *
 	char n[16];
 	int r;
 
-	for (i = 0; i < p->nr_moves; i++) {
+	for (i = 0; i < p->nr_moves && !cs_agent_stop_pending(); i++) {
 		const struct cs_move *m = &p->moves[i];
 
 		if (a->cfg.migration.dry_run) {
@@ -422,38 +457,47 @@ static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 	cs_plan_free(&plan);
 }
 
-void cs_agent_cycle(struct cs_agent *a, uint32_t now)
+bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 {
 	struct ctl_dev *list = NULL;
 	struct timespec t0, t1;
 	int i, n = 0, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	a->prom_failed_this_cycle = false;
+	if (!a->cfg.prometheus.use_for_iops)
+		a->prom_up = true;
 	if (!a->k.up) {
 		if (cs_kernel_open(&a->k)) {
 			if (!a->kernel_logged_down)
 				cs_log(CS_WARN, "kernel not reachable; retrying every interval",
 				       "error", a->k.why, NULL);
 			a->kernel_logged_down = true;
-			return;
+			return false;
 		}
 		cs_log(CS_INFO, "connected to dm-couche", NULL);
 		a->kernel_logged_down = false;
-		for (i = 0; i < a->nr_vols; i++)
-			a->vols[i].params_set = false;	/* a reloaded module forgot them */
 	}
 	r = cs_kernel_volumes(&a->k, &list, &n);
 	if (r) {
 		cs_log(CS_WARN, "cannot list volumes", "error",
 		       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
 		free(list);
-		return;
+		return false;
 	}
 	for (i = 0; i < a->nr_vols; i++)
 		a->vols[i].seen = false;
 	for (i = 0; i < n; i++) {
-		struct cs_vol *v = find_vol(a, list[i].name);
+		struct cs_vol *v;
 
+		/* The connection broke, or we are told to stop: end the cycle. */
+		if (!a->k.up || cs_agent_stop_pending()) {
+			for (; i < n; i++)
+				if ((v = find_vol(a, list[i].name)))
+					v->seen = true;
+			break;
+		}
+		v = find_vol(a, list[i].name);
 		if (!v)
 			v = add_vol(a, &list[i]);
 		if (!v || (list[i].nr_extents != v->nr && vol_size(v, list[i].nr_extents))) {
@@ -473,6 +517,7 @@ void cs_agent_cycle(struct cs_agent *a, uint32_t now)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->last_cycle_s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	a->cycles++;
+	return true;
 }
 
 static void on_event(const struct cs_event *ev, void *arg)
@@ -520,11 +565,7 @@ void cs_agent_events(struct cs_agent *a)
 
 void cs_agent_reconfigure(struct cs_agent *a, const struct cs_config *cfg)
 {
-	int i;
-
 	a->cfg = *cfg;
-	for (i = 0; i < a->nr_vols; i++)
-		a->vols[i].params_set = false;
 }
 
 bool cs_agent_ready(const struct cs_agent *a, char *why, size_t len)

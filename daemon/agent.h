@@ -21,7 +21,6 @@ struct cs_vol {
 	struct cs_volume_state vs;	/* last_move per extent */
 	struct ctl_dev dev;		/* as GET_DEVICE last said */
 	bool seen;
-	bool params_set;
 	uint64_t moved_up, moved_down;	/* issued by the agent */
 	uint64_t mig_done, mig_failed;	/* seen in events */
 	uint32_t planned_held_cooldown, planned_held_capacity;
@@ -39,6 +38,7 @@ struct cs_agent {
 	int nr_vols;
 	bool kernel_logged_down;
 	bool prom_up;
+	bool prom_failed_this_cycle;
 	char prom_why[256];
 	double last_cycle_s;
 	uint64_t cycles;
@@ -46,7 +46,8 @@ struct cs_agent {
 };
 
 int cs_agent_init(struct cs_agent *a, const struct cs_config *cfg, const char *node);
-void cs_agent_cycle(struct cs_agent *a, uint32_t now);
+bool cs_agent_cycle(struct cs_agent *a, uint32_t now);
+bool cs_agent_stop_pending(void);
 void cs_agent_events(struct cs_agent *a);
 void cs_agent_reconfigure(struct cs_agent *a, const struct cs_config *cfg);
 void cs_agent_exit(struct cs_agent *a);

@@ -20,6 +20,7 @@ static const double iops_bounds[] = { 0.1, 1, 10, 100, 1000 };
 static const char *const per_volume[] = {
 	"couchestor_tier_slots", "couchestor_tier_used_extents", "couchestor_tier_free_extents",
 	"couchestor_extents_by_iops", "couchestor_migrations_completed_total",
+	"couchestor_migrations_failed_total",
 	"couchestor_migrations_pending", "couchestor_migrations_issued_total",
 	"couchestor_extents_misplaced", "couchestor_member_healthy",
 	"couchestor_cache_hits_total", "couchestor_cache_misses_total",
@@ -46,8 +47,11 @@ int cs_agent_metrics_declare(struct cs_metrics *m)
 			      "Written extents at or below each IOPS bound (a gauge histogram of "
 			      "the last cycle).", CS_L("volume", "le"));
 	r |= cs_metrics_counter(m, "couchestor_migrations_completed_total",
-				"Migrations the kernel finished since the module loaded.",
-				CS_L("volume", "result"));
+				"Migrations the kernel completed since the module loaded.",
+				CS_L("volume"));
+	r |= cs_metrics_counter(m, "couchestor_migrations_failed_total",
+				"Migrations the kernel gave up since the module loaded.",
+				CS_L("volume"));
 	r |= cs_metrics_gauge(m, "couchestor_migrations_pending",
 			      "Extents queued or moving in the kernel.", CS_L("volume"));
 	r |= cs_metrics_counter(m, "couchestor_migrations_issued_total",
@@ -134,10 +138,8 @@ static void volume_metrics(struct cs_metrics *m, const struct cs_vol *v)
 
 	tier_metrics(m, v);
 	iops_metrics(m, v);
-	cs_metrics_set(m, "couchestor_migrations_completed_total", CS_L(v->name, "success"),
-		       d->mig_done);
-	cs_metrics_set(m, "couchestor_migrations_completed_total", CS_L(v->name, "failure"),
-		       d->mig_failed);
+	cs_metrics_set(m, "couchestor_migrations_completed_total", CS_L(v->name), d->mig_done);
+	cs_metrics_set(m, "couchestor_migrations_failed_total", CS_L(v->name), d->mig_failed);
 	cs_metrics_set(m, "couchestor_migrations_pending", CS_L(v->name),
 		       d->mig_queued + d->mig_running);
 	cs_metrics_set(m, "couchestor_migrations_issued_total", CS_L(v->name, "up"),

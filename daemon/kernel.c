@@ -63,6 +63,8 @@ static int check(struct cs_kernel *k, int r)
 
 int cs_kernel_volumes(struct cs_kernel *k, struct ctl_dev **list, int *n)
 {
+	if (!k->up)
+		return -ENOTCONN;
 	return check(k, ctl_dev_list(&k->nl, list, n));
 }
 
@@ -103,9 +105,12 @@ int cs_kernel_read_extents(struct cs_kernel *k, const char *volume, uint32_t nr,
 			   uint32_t *heat, uint8_t *tier, uint8_t *flags, bool *changed)
 {
 	struct extent_arrays a = { nr, heat, tier, flags };
-	struct nl_msg *msg = ctl_nl_msg(&k->nl, COUCHE_CMD_GET_EXTENTS, NLM_F_DUMP);
+	struct nl_msg *msg;
 	int r;
 
+	if (!k->up)
+		return -ENOTCONN;
+	msg = ctl_nl_msg(&k->nl, COUCHE_CMD_GET_EXTENTS, NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
 	/* Only written extents come: the rest have no place and no plan. */
@@ -125,8 +130,11 @@ int cs_kernel_read_extents(struct cs_kernel *k, const char *volume, uint32_t nr,
 int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
 		      uint32_t last, unsigned int tier)
 {
-	struct nl_msg *msg = ctl_nl_msg(&k->nl, COUCHE_CMD_MIGRATE, 0);
+	struct nl_msg *msg;
 
+	if (!k->up)
+		return -ENOTCONN;
+	msg = ctl_nl_msg(&k->nl, COUCHE_CMD_MIGRATE, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_string(msg, COUCHE_DEV_A_NAME, volume) ||
@@ -139,13 +147,15 @@ int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
 	return check(k, ctl_nl_run(&k->nl, msg, NULL, NULL));
 }
 
-/* mbps < 0 leaves migration_mbps alone. */
 int cs_kernel_set_params(struct cs_kernel *k, const char *volume, uint32_t max_migrations,
-			 uint32_t halflife_s, int64_t mbps)
+			 uint32_t halflife_s, uint32_t mbps)
 {
-	struct nl_msg *msg = ctl_nl_msg(&k->nl, COUCHE_CMD_SET_PARAMS, 0);
+	struct nl_msg *msg;
 	struct nlattr *nest;
 
+	if (!k->up)
+		return -ENOTCONN;
+	msg = ctl_nl_msg(&k->nl, COUCHE_CMD_SET_PARAMS, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_string(msg, COUCHE_DEV_A_NAME, volume))
@@ -153,7 +163,7 @@ int cs_kernel_set_params(struct cs_kernel *k, const char *volume, uint32_t max_m
 	nest = nla_nest_start(msg, COUCHE_DEV_A_PARAMS);
 	if (!nest || nla_put_u32(msg, COUCHE_PARAM_A_MAX_MIGRATIONS, max_migrations) ||
 	    nla_put_u32(msg, COUCHE_PARAM_A_HEAT_HALFLIFE_S, halflife_s) ||
-	    (mbps >= 0 && nla_put_u32(msg, COUCHE_PARAM_A_MIGRATION_MBPS, (uint32_t)mbps)))
+	    nla_put_u32(msg, COUCHE_PARAM_A_MIGRATION_MBPS, mbps))
 		goto fail;
 	nla_nest_end(msg, nest);
 	return check(k, ctl_nl_run(&k->nl, msg, NULL, NULL));

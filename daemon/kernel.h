@@ -33,7 +33,7 @@ int cs_kernel_read_extents(struct cs_kernel *k, const char *volume, uint32_t nr,
 int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
 		      uint32_t last, unsigned int tier);
 int cs_kernel_set_params(struct cs_kernel *k, const char *volume, uint32_t max_migrations,
-			 uint32_t halflife_s, int64_t mbps);
+			 uint32_t halflife_s, uint32_t mbps);
 int cs_kernel_event_fd(struct cs_kernel *k);
 int cs_kernel_events(struct cs_kernel *k, void (*fn)(const struct cs_event *ev, void *arg),
 		     void *arg);

@@ -46,24 +46,37 @@ bool cs_log_enabled(enum cs_log_level level)
 	return level >= min_level;
 }
 
-/* logfmt values are quoted when they hold spaces, quotes or '='. */
+static bool needs_quotes(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v <= ' ' || *v == '"' || *v == '=' || *v == '\\' ||
+		    *v == 0x7f)
+			return true;
+	return false;
+}
+
+/* logfmt values are quoted when they hold spaces, quotes, '=' or controls. */
 static void put_logfmt(const char *key, const char *v)
 {
 	const char *p;
 
 	printf(" %s=", key);
-	if (*v && !strpbrk(v, " \"=\\\t\n")) {
+	if (*v && !needs_quotes(v)) {
 		fputs(v, stdout);
 		return;
 	}
 	putchar('"');
 	for (p = v; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			putchar('\\');
-		if (*p == '\n')
+		unsigned char ch = *p;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch == '\n')
 			fputs("\\n", stdout);
+		else if (ch < 0x20 || ch == 0x7f)	/* never raw control bytes */
+			printf("\\x%02x", ch);
 		else
-			putchar(*p);
+			putchar(ch);
 	}
 	putchar('"');
 }

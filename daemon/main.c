@@ -7,7 +7,8 @@
  *
  * The agent runs in the foreground (a DaemonSet container or a systemd
  * service), logs to stdout, reloads its config on SIGHUP and stops on
- * SIGTERM or SIGINT between two requests to the kernel.
+ * SIGTERM or SIGINT between two requests to the kernel (each waits at most
+ * 30 s for its reply).
  */
 #include <errno.h>
 #include <poll.h>
@@ -264,6 +265,7 @@ static int run_agent(const struct opts *o)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a closed log pipe is not a reason to die */
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	/* A cycle may wait on a Prometheus query: healthz must not fail for it. */
 	cs_http_init(&http, m, cfg->policy.interval_s * 1000 + cfg->prometheus.query_timeout_ms);
@@ -282,8 +284,9 @@ static int run_agent(const struct opts *o)
 
 		cs_http_heartbeat(&http);
 		if (now >= next) {
-			cs_agent_cycle(a, now_s());
-			cs_agent_metrics_publish(m, a, true);
+			bool done = cs_agent_cycle(a, now_s());
+
+			cs_agent_metrics_publish(m, a, done);
 			update_readiness(&http, a);
 			next = now + (int64_t)a->cfg.policy.interval_s * 1000;
 			if (o->once)
@@ -299,8 +302,10 @@ static int run_agent(const struct opts *o)
 			timeout = 1000;
 		if (timeout < 0)
 			timeout = 0;
-		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR)
-			break;
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
+			cs_log(CS_ERROR, "poll failed", "error", strerror(errno), NULL);
+			goto out;
+		}
 		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
 			cs_agent_events(a);
 		if (pfd[0].revents & POLLIN) {

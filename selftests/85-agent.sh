@@ -61,7 +61,8 @@ check "data intact after the agent's moves" pattern verify $DEV 0 51200 61
 
 wget -qO- http://127.0.0.1:8080/metrics > /tmp/metrics.out
 ok $? "metrics served"
-grep -q '^couchestor_migrations_completed_total{volume="vol0",result="success"} [1-9]' /tmp/metrics.out
+grep -q '^couchestor_migrations_completed_total{volume="vol0"} [1-9]' /tmp/metrics.out &&
+	grep -q '^couchestor_migrations_failed_total{volume="vol0"} 0' /tmp/metrics.out
 ok $? "couchestor_migrations_completed_total counts the moves: $(grep '^couchestor_migrations_completed_total' /tmp/metrics.out | tr '\n' ' ')"
 grep -q '^couchestor_migrations_pending{volume="vol0"} ' /tmp/metrics.out &&
 	grep -q '^couchestor_tier_used_extents{volume="vol0",tier="hot"} ' /tmp/metrics.out &&

@@ -141,6 +141,7 @@ int ctl_dev_get(struct ctl_nl *nl, const char *dev, struct ctl_dev *d)
 struct dev_list {
 	struct ctl_dev *v;
 	int n;
+	int err;
 };
 
 static int add_device(struct nl_msg *msg, void *arg)
@@ -148,8 +149,11 @@ static int add_device(struct nl_msg *msg, void *arg)
 	struct dev_list *l = arg;
 	struct ctl_dev *v = realloc(l->v, sizeof(*v) * (l->n + 1));
 
-	if (!v)
-		return NL_STOP;
+	/* Read on to DONE: stopping here would wait for it forever. */
+	if (!v) {
+		l->err = -ENOMEM;
+		return NL_SKIP;
+	}
 	l->v = v;
 	if (!ctl_dev_from_msg(msg, &v[l->n]))
 		l->n++;
@@ -165,6 +169,8 @@ int ctl_dev_list(struct ctl_nl *nl, struct ctl_dev **list, int *n)
 	if (!msg)
 		return -ENOMEM;
 	r = ctl_nl_run(nl, msg, add_device, &l);
+	if (!r)
+		r = l.err;
 	*list = l.v;
 	*n = l.n;
 	return r;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/sysmacros.h>
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
@@ -24,6 +25,7 @@
 /* Quiet for the daemon, which logs nl->err its own way. */
 int ctl_nl_connect(struct ctl_nl *nl, bool quiet)
 {
+	struct timeval tmo = { .tv_sec = 30 };
 	int one = 1, r;
 
 	memset(nl, 0, sizeof(*nl));
@@ -48,6 +50,8 @@ int ctl_nl_connect(struct ctl_nl *nl, bool quiet)
 	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
 	nl_socket_set_msg_buf_size(nl->sk, 65536);
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* A reply never takes this long: give up rather than hang. */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
 	nl->family = genl_ctrl_resolve(nl->sk, COUCHE_GENL_NAME);
 	if (nl->family < 0) {
 		snprintf(nl->err, sizeof(nl->err), "the dm-couche module is not loaded (its "
