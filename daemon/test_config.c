@@ -15,20 +15,10 @@
 
 #include "config.h"
 #include "duration.h"
+#include "tap.h"
 
 static const char *dir = "daemon/testdata";
-static int failed, n;
 
-/* Evaluates cond once: some conditions have side effects. */
-#define T(cond, ...) do {						\
-	bool pass_ = (cond);						\
-	n++;								\
-	printf("%s %d - ", pass_ ? "ok" : "not ok", n);		\
-	printf(__VA_ARGS__);						\
-	putchar('\n');							\
-	if (!pass_)							\
-		failed++;						\
-} while (0)
 
 static char err[1024], notes[8192];
 static struct cs_config cfg;
@@ -643,6 +633,5 @@ int main(int argc, char **argv)
 	test_bad_structure();
 	test_big_file();
 	test_validate();
-	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	return tap_done();
 }

@@ -8,19 +8,9 @@
 #include <time.h>
 
 #include "cron.h"
+#include "tap.h"
 
-static int failed, n;
 
-/* Evaluates cond once: some conditions have side effects. */
-#define T(cond, ...) do {						\
-	bool pass_ = (cond);						\
-	n++;								\
-	printf("%s %d - ", pass_ ? "ok" : "not ok", n);		\
-	printf(__VA_ARGS__);						\
-	putchar('\n');							\
-	if (!pass_)							\
-		failed++;						\
-} while (0)
 
 static char err[256];
 
@@ -176,6 +166,5 @@ int main(void)
 	test_masks();
 	test_match();
 	test_errors();
-	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	return tap_done();
 }

@@ -11,21 +11,11 @@
 #include "ctl.h"
 #include "output.h"
 #include "parse.h"
+#include "tap.h"
 
 bool ctl_json;
 const char *ctl_prog = "test_ctl";
-static int failed, n;
 
-/* Evaluates cond once: some conditions have side effects. */
-#define T(cond, ...) do {						\
-	bool pass_ = (cond);						\
-	n++;								\
-	printf("%s %d - ", pass_ ? "ok" : "not ok", n);		\
-	printf(__VA_ARGS__);						\
-	putchar('\n');							\
-	if (!pass_)							\
-		failed++;						\
-} while (0)
 
 static void test_u32(void)
 {
@@ -175,6 +165,5 @@ int main(void)
 	test_opt();
 	test_format();
 	test_table();
-	printf("1..%d\n", n);
-	return failed ? 1 : 0;
+	return tap_done();
 }
