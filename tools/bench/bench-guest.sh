@@ -1,5 +1,6 @@
 #!/bin/sh
-# make bench, inside the VM.  raid6 tier: migration into it vs a plain copy
+# make bench, inside the VM.  Hot path against dm-linear; migration between
+# linear tiers against a plain copy; raid6 tier: migration into it vs a plain copy
 # between the same ramdisks, and degraded vs healthy reads, next to the
 # raid6 gen() speed this boot measured.  Each pair runs A B A B A B; the
 # median of the three is reported.  Prints "BENCH <json line>" per result.
@@ -17,6 +18,58 @@ fail_bench() { echo "BENCH {\"measure\":\"$1\",\"error\":\"$2\"}"; }
 insmod /lib/modules/brd.ko rd_nr=8 rd_size=65536 || { fail_bench setup "brd did not load"; exit 1; }
 gen=$(dmesg | sed -n 's/.*raid6: using algorithm \(.*\) gen() \([0-9]*\) MB\/s.*/\1 \2/p' | head -n 1)
 echo "BENCH {\"measure\":\"raid6 gen() (kernel boot benchmark)\",\"value\":${gen##* },\"unit\":\"MB/s\",\"algorithm\":\"${gen% *}\",\"baseline\":\"none: printed for reference\"}"
+
+# Hot path: 4 KiB random reads and writes, queue depth 1 and 32, on a
+# volume whose extents are all in its (ramdisk) hot tier, against dm-linear
+# over the same ramdisk at the same offset.  fio, 4 s each, A B A B A B.
+HOTMB=48
+dd if=/dev/zero of=/dev/vde bs=1M count=1 2>/dev/null
+dd if=/dev/zero of=/dev/ram7 bs=1M count=1 2>/dev/null
+dd if=/dev/zero of=/dev/vdd bs=1M count=1 2>/dev/null
+dmsetup create lin --table "0 $((HOTMB * 2048)) linear /dev/ram7 2048" &&
+	dmsetup create hp --table "0 $((HOTMB * 2048)) couche /dev/vde 2048 2 3 hot linear /dev/ram7 3 slow linear /dev/vdd" ||
+	{ fail_bench "hot path" "volumes not created"; }
+# First writes provision: do them before measuring.
+dd if=/dev/zero of=/dev/mapper/hp bs=1M count=$HOTMB oflag=direct 2>/dev/null
+iops() {	# iops <dev> <randread|randwrite> <qd>: fio's IOPS, integer
+	eng=psync; [ "$3" -gt 1 ] && eng=libaio
+	fio --name=hp --filename="$1" --rw="$2" --bs=4k --direct=1 --ioengine=$eng \
+		--iodepth="$3" --size=${HOTMB}M --runtime=4 --time_based --minimal 2>/dev/null |
+		awk -F';' -v rw="$2" '{ print (rw == "randread") ? $8 : $49 }'
+}
+for rw in randread randwrite; do
+	for qd in 1 32; do
+		a=""; b=""
+		for run in 1 2 3; do
+			a="$a $(iops /dev/mapper/hp $rw $qd)"
+			b="$b $(iops /dev/mapper/lin $rw $qd)"
+		done
+		echo "# runs: hot path $rw qd$qd: couche$a; linear$b"
+		set -- $a; x=$(median3 $1 $2 $3)
+		set -- $b; y=$(median3 $1 $2 $3)
+		if [ -n "$x" ] && [ -n "$y" ] && [ "$y" -gt 0 ] 2>/dev/null; then
+			emit "hot path: 4k $rw QD$qd" "$x" IOPS "dm-linear on the same ramdisk" "$y"
+		else
+			fail_bench "hot path: 4k $rw QD$qd" "fio gave no IOPS ($a / $b)"
+		fi
+	done
+done
+
+# Migration between linear tiers (ramdisk to virtio disk) against a plain
+# copy between the same devices (to a part of the disk no extent uses).
+mig=""; copy=""
+for run in 1 2 3; do
+	a=$(now); couchestorctl migrate hp 0-$((HOTMB - 1)) slow --wait > /dev/null; b=$(now)
+	mig="$mig $(rate $HOTMB $a $b)"
+	a=$(now); dd if=/dev/ram7 of=/dev/vdd bs=1M seek=128 count=$HOTMB iflag=direct oflag=direct 2>/dev/null; b=$(now)
+	copy="$copy $(rate $HOTMB $a $b)"
+	couchestorctl migrate hp 0-$((HOTMB - 1)) hot --wait > /dev/null
+done
+echo "# runs: linear migration$mig; plain copy$copy"
+set -- $mig; m=$(median3 $1 $2 $3)
+set -- $copy; c=$(median3 $1 $2 $3)
+emit "migration between linear tiers ($HOTMB MiB)" "$m" MB/s "plain sequential copy ramdisk to virtio disk (dd)" "$c"
+dmsetup remove hp; dmsetup remove lin
 
 R=""
 for i in 1 2 3 4 5 6; do
