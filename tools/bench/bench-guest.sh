@@ -122,6 +122,29 @@ dd if=/dev/zero of=/dev/vda bs=1M count=16 2>/dev/null
 dmsetup create z0 --table "0 4294967296 zero" && dmsetup create z1 --table "0 4294967296 zero" &&
 	dmsetup create big --table "0 $((N * 2048)) couche /dev/vda 2048 2 3 fast linear /dev/mapper/z0 3 slow linear /dev/mapper/z1" ||
 	{ fail_bench "agent cycle over 2^20 extents" "volume not created"; exit 0; }
+# Kernel memory of the volume just created, per extent, against dm-cache
+# (smq) with as many cache blocks of the same size, over the same zero
+# devices.  Slab plus vmalloc, caches dropped, before and after.
+kmem() { sync; echo 3 > /proc/sys/vm/drop_caches; awk '/^Slab:|^VmallocUsed:/ { s += $2 } END { print s }' /proc/meminfo; }
+after=$(kmem)
+dmsetup remove big
+before=$(kmem)
+couche_b=$(awk -v a="$after" -v b="$before" -v n=$N 'BEGIN { printf "%.1f", (a - b) * 1024 / n }')
+dd if=/dev/zero of=/dev/vde bs=1M count=64 2>/dev/null
+dmsetup create zc --table "0 $((N * 2048)) zero"
+before=$(kmem)
+if dmsetup create cachebig --table "0 $((N * 2048)) cache /dev/vde /dev/mapper/zc /dev/mapper/z0 2048 1 writethrough smq 0"; then
+	after=$(kmem)
+	cache_b=$(awk -v a="$after" -v b="$before" -v n=$N 'BEGIN { printf "%.1f", (a - b) * 1024 / n }')
+	dmsetup remove cachebig; dmsetup remove zc
+	echo "# runs: kernel memory per extent: couche $couche_b B, dm-cache $cache_b B"
+	emit "kernel memory per extent, 2^20 extents" "$couche_b" B "dm-cache smq per cache block, 2^20 blocks" "$cache_b"
+else
+	fail_bench "kernel memory per extent" "dm-cache table refused"
+fi
+dd if=/dev/zero of=/dev/vda bs=1M count=16 2>/dev/null
+dmsetup create big --table "0 $((N * 2048)) couche /dev/vda 2048 2 3 fast linear /dev/mapper/z0 3 slow linear /dev/mapper/z1" ||
+	{ fail_bench "agent cycle over 2^20 extents" "volume not created again"; exit 0; }
 # Some heat: 512 extents written, spread over the volume.
 for i in $(seq 0 2048 $((N - 1))); do
 	dd if=/dev/zero of=/dev/mapper/big bs=4k count=1 seek=$((i * 256)) oflag=direct 2>/dev/null

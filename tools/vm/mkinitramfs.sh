@@ -38,7 +38,7 @@ if [ -n "$DEBUG_KERNEL" ]; then
 	install -m 644 "$DEBUG_MODULE" "$stage/lib/modules/dm-couche.ko"
 else
 	for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
-		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay dm-zero; do
+		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay dm-zero dm-cache dm-cache-smq; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		install -D -m 644 "$ko" "$stage$ko"
