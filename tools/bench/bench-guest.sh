@@ -15,7 +15,7 @@ emit() {	# emit <name> <value> <unit> <baseline name> <baseline value>
 }
 fail_bench() { echo "BENCH {\"measure\":\"$1\",\"error\":\"$2\"}"; }
 
-insmod /lib/modules/brd.ko rd_nr=8 rd_size=65536 || { fail_bench setup "brd did not load"; exit 1; }
+insmod /lib/modules/brd.ko rd_nr=8 rd_size=163840 || { fail_bench setup "brd did not load"; exit 1; }
 gen=$(dmesg | sed -n 's/.*raid6: using algorithm \(.*\) gen() \([0-9]*\) MB\/s.*/\1 \2/p' | head -n 1)
 echo "BENCH {\"measure\":\"raid6 gen() (kernel boot benchmark)\",\"value\":${gen##* },\"unit\":\"MB/s\",\"algorithm\":\"${gen% *}\",\"baseline\":\"none: printed for reference\"}"
 
@@ -70,6 +70,71 @@ set -- $mig; m=$(median3 $1 $2 $3)
 set -- $copy; c=$(median3 $1 $2 $3)
 emit "migration between linear tiers ($HOTMB MiB)" "$m" MB/s "plain sequential copy ramdisk to virtio disk (dd)" "$c"
 dmsetup remove hp; dmsetup remove lin
+
+# Tiering: fio Zipf(1.1) random 70/30 read/write over 160 MiB, the fast
+# device a ramdisk, the slow one a virtio disk behind dm-delay (2 ms).
+# dm-couche with a fast tier of 16 MiB (10%) and the agent running, against
+# dm-cache (smq, 16 MiB of cache on the same ramdisk), everything on the
+# slow device, everything on the fast one.  30 s warm-up, 20 s measured,
+# each twice, alternating.
+ifconfig lo 127.0.0.1 up 2>/dev/null
+TMB=160
+dd if=/dev/zero of=/dev/vdd bs=1M count=1 2>/dev/null
+dmsetup create slow --table "0 $(( (TMB + 2) * 2048 )) delay /dev/vdd 0 2"
+dmsetup create fastt --table "0 $(( 17 * 2048 )) linear /dev/ram6 0"
+dmsetup create cmeta --table "0 16384 linear /dev/ram6 $(( 20 * 2048 ))"
+dmsetup create cdata --table "0 $(( 16 * 2048 )) linear /dev/ram6 $(( 40 * 2048 ))"
+zipf() {	# zipf <dev> <seconds>: total IOPS of a Zipf 70/30 random mix
+	fio --name=z --filename="$1" --rw=randrw --rwmixread=70 --bs=4k --direct=1 \
+		--ioengine=psync --size=${TMB}M --random_distribution=zipf:1.1 \
+		--randseed=42 --runtime="$2" --time_based --minimal 2>/dev/null |
+		awk -F';' '{ print $8 + $49 }'
+}
+printf 'policy:\n  interval: 2s\n  sampling_window: 10s\nmigration:\n  cooldown_period: 10s\n  batch_size: 16\n  concurrent_migrations: 4\ntiers:\n  fast:\n    iops_threshold: 1\n  slow:\n    iops_threshold: 0\nagent:\n  metrics_address: "127.0.0.1:18080"\n  health_address: "127.0.0.1:18081"\n' > /tmp/tier-agent.yaml
+tier_couche() {
+	dd if=/dev/zero of=/dev/vde bs=1M count=1 2>/dev/null
+	dd if=/dev/zero of=/dev/mapper/fastt bs=1M count=1 2>/dev/null
+	dd if=/dev/zero of=/dev/mapper/slow bs=1M count=1 2>/dev/null	# the last run's header
+	dmsetup create tv --table "0 $((TMB * 2048)) couche /dev/vde 2048 2 3 fast linear /dev/mapper/fastt 3 slow linear /dev/mapper/slow 2 reserve_pct 0" || return
+	dd if=/dev/zero of=/dev/mapper/tv bs=1M count=$TMB oflag=direct 2>/dev/null
+	couchestorctl migrate tv 0-$((TMB - 1)) slow --wait > /dev/null
+	couchestord agent --config=/tmp/tier-agent.yaml > /tmp/tier-agent.log 2>&1 &
+	ag=$!
+	zipf /dev/mapper/tv 30 > /dev/null
+	zipf /dev/mapper/tv 20
+	kill $ag; wait $ag
+	echo "# couche after: $(couchestorctl status tv | grep -E '^  (fast|slow) ' | tr -s ' ' | tr '\n' ';')" >&2
+	dmsetup remove tv
+}
+tier_cache() {
+	dd if=/dev/zero of=/dev/mapper/cmeta bs=1M count=8 2>/dev/null
+	dmsetup create tc --table "0 $((TMB * 2048)) cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/slow 128 1 writethrough smq 0" || return
+	zipf /dev/mapper/tc 30 > /dev/null
+	zipf /dev/mapper/tc 20
+	dmsetup remove tc
+}
+c1=""; k1=""; s1=""; f1=""
+for run in 1 2; do
+	c1="$c1 $(tier_couche)"
+	k1="$k1 $(tier_cache)"
+	s1="$s1 $(zipf /dev/mapper/slow 20)"
+	f1="$f1 $(zipf /dev/ram7 20)"
+done
+echo "# runs: tiering (IOPS): couche$c1; dm-cache$k1; all slow$s1; all fast$f1"
+med2() { [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (a + b) / 2 }'; }
+set -- $c1; tc=$(med2 $1 $2)
+set -- $k1; tk=$(med2 $1 $2)
+set -- $s1; ts=$(med2 $1 $2)
+set -- $f1; tf=$(med2 $1 $2)
+if [ -n "$tc" ] && [ -n "$tk" ] && [ -n "$ts" ] && [ -n "$tf" ]; then
+	emit "tiering: Zipf 70/30 IOPS, couche vs dm-cache" "$tc" IOPS "dm-cache smq, same fast size" "$tk"
+	emit "tiering: couche vs all on the fast device" "$tc" IOPS "all on the fast device (bound)" "$tf"
+	emit "tiering: couche vs all on the slow device" "$tc" IOPS "all on the slow device (2 ms)" "$ts"
+else
+	fail_bench "tiering" "a run gave no IOPS (couche$c1; cache$k1; slow$s1; fast$f1)"
+fi
+dmsetup remove cdata cmeta fastt slow
+dd if=/dev/zero of=/dev/ram6 bs=1M count=64 2>/dev/null
 
 R=""
 for i in 1 2 3 4 5 6; do
