@@ -16,27 +16,26 @@ f=$(sed -n 's/.*Ran [0-9]* tests:.*failed: \([0-9]*\).*/\1/p' "$log" | tail -n 1
 [ -n "$p" ] || { echo "KUnit ran no test"; fail=$((fail + 1)); }
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
 
-echo "=== userspace unit tests (couchestorctl)"
-make -s unit > "$log" 2>&1
-rc=$?
-grep -E '^not ok|^== ' "$log"
-p=$(grep -c '^ok' "$log")
-f=$(grep -c '^not ok' "$log")
-echo "$p passed, $f failed"
-[ "$p" -gt 0 ] || { echo "no userspace unit test ran"; tail -n 20 "$log"; fail=$((fail + 1)); }
-[ $rc = 0 ] || [ "$f" != 0 ] || { echo "make unit failed"; tail -n 20 "$log"; fail=$((fail + 1)); }
-pass=$((pass + p)); fail=$((fail + f))
+# tap_section <title> <what> <command...>: runs a host-side TAP test and
+# counts its "ok" and "not ok" lines; a run with no "ok", or a failing exit
+# with no "not ok", counts as one failure.
+tap_section() {
+	echo "=== $1"
+	what=$2
+	shift 2
+	"$@" > "$log" 2>&1
+	rc=$?
+	grep -E '^not ok|^== ' "$log"
+	p=$(grep -c '^ok' "$log")
+	f=$(grep -c '^not ok' "$log")
+	echo "$p passed, $f failed"
+	[ "$p" -gt 0 ] || { echo "$what ran nothing"; tail -n 20 "$log"; fail=$((fail + 1)); }
+	[ $rc = 0 ] || [ "$f" != 0 ] || { echo "$what failed"; tail -n 20 "$log"; fail=$((fail + 1)); }
+	pass=$((pass + p)); fail=$((fail + f))
+}
 
-echo "=== couchestord with a real Prometheus"
-tools/test-prometheus.sh > "$log" 2>&1
-rc=$?
-grep -E '^not ok' "$log"
-p=$(grep -c '^ok' "$log")
-f=$(grep -c '^not ok' "$log")
-echo "$p passed, $f failed"
-[ "$p" -gt 0 ] || { echo "the Prometheus test ran nothing"; tail -n 20 "$log"; fail=$((fail + 1)); }
-[ $rc = 0 ] || [ "$f" != 0 ] || { echo "test-prometheus.sh failed"; tail -n 20 "$log"; fail=$((fail + 1)); }
-pass=$((pass + p)); fail=$((fail + f))
+tap_section "userspace unit tests (couchestorctl, couchestord)" "make unit" make -s unit
+tap_section "couchestord with a real Prometheus" "tools/test-prometheus.sh" tools/test-prometheus.sh
 
 echo "=== DKMS"
 if tools/dkms-test.sh > "$log" 2>&1; then
