@@ -173,7 +173,8 @@ struct couche {
 	/* Migration (migrate.c) */
 	struct list_head mig_queue;
 	u64 mig_queued;
-	u32 mig_running;
+	u32 mig_running;		/* copies in flight */
+	u32 mig_committing;		/* copied, their map change not yet durable */
 	bool quiescing;
 	u64 mig_tokens_ns;		/* throttle: bytes allowed, as time */
 	s64 mig_tokens;

@@ -19,6 +19,18 @@
 
 #define DM_MSG_PREFIX "couche"
 
+/*
+ * The count of an epoch reaches zero on nearly every completion at low
+ * queue depth; only a drain waits on it.  atomic_dec_and_test() is a full
+ * barrier, which is what waitqueue_active() needs against the waiter's
+ * queueing before it reads the count.
+ */
+static void epoch_wake(struct couche *c)
+{
+	if (waitqueue_active(&c->epoch_wait))
+		wake_up(&c->epoch_wait);
+}
+
 static void epoch_enter(struct couche *c, struct couche_bio *pb)
 {
 	unsigned int e;
@@ -31,7 +43,7 @@ static void epoch_enter(struct couche *c, struct couche_bio *pb)
 		if (likely(READ_ONCE(c->epoch) == e))
 			break;
 		if (atomic_dec_and_test(&c->epoch_count[e]))
-			wake_up(&c->epoch_wait);
+			epoch_wake(c);
 	}
 	pb->epoch = e;
 }
@@ -41,7 +53,7 @@ static void epoch_exit(struct couche *c, struct couche_bio *pb)
 	if (pb->epoch < 0)
 		return;
 	if (atomic_dec_and_test(&c->epoch_count[pb->epoch]))
-		wake_up(&c->epoch_wait);
+		epoch_wake(c);
 	pb->epoch = -1;
 }
 

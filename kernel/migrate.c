@@ -12,6 +12,7 @@
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "couche.h"
 
@@ -49,24 +50,36 @@ void couche_cancel_migrations(struct couche *c)
 	spin_unlock_irq(&c->lock);
 }
 
-/* Token bucket in KiB; false while migration_mbps is used up. */
+/*
+ * Token bucket in KiB; false while migration_mbps is used up, and then
+ * the waker is brought forward to when the next extent may start.  The
+ * bucket holds one extent or 20 ms of bandwidth, whichever is more, so a
+ * throttled migration paces its copies instead of starting a second's
+ * worth at once: foreground I/O queues behind one copy, not several.
+ */
 static bool throttle_allows(struct couche *c)
 {
 	u32 mbps = READ_ONCE(c->params.migration_mbps);
 	s64 extent_kib = c->extent_sectors / 2;
 	u64 now = ktime_get_ns();
 	u64 elapsed = min_t(u64, now - c->mig_tokens_ns, NSEC_PER_SEC);
-	s64 cap = max_t(s64, extent_kib, (s64)mbps * 1024);
+	s64 rate = (s64)mbps * 1024;	/* KiB per second */
+	s64 cap = max_t(s64, extent_kib, div_s64(rate, 50));
+	u64 wait_ns;
 
 	c->mig_tokens_ns = now;
 	if (!mbps) {
 		c->mig_tokens = 0;
 		return true;
 	}
-	c->mig_tokens += div_u64(elapsed * mbps * 1024, NSEC_PER_SEC);
+	c->mig_tokens += div_u64(elapsed * rate, NSEC_PER_SEC);
 	if (c->mig_tokens > cap)
 		c->mig_tokens = cap;
-	return c->mig_tokens > 0;
+	if (c->mig_tokens > 0)
+		return true;
+	wait_ns = div_u64((u64)(1 - c->mig_tokens) * NSEC_PER_SEC, rate);
+	mod_delayed_work(c->wq, &c->waker, nsecs_to_jiffies(wait_ns) + 1);
+	return false;
 }
 
 /* Takes the next extent off the queue; false if the queue is empty. */
@@ -211,6 +224,8 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 	bio_list_init(&failed);
 	spin_lock_irq(&c->lock);
 	list_for_each_entry(op, ops, list) {
+		c->mig_running--;
+		c->mig_committing++;
 		if (op->error)
 			continue;
 		c->map[op->extent] = ce_make(op->dst_tier, op->dst_slot) | CE_BUSY |
@@ -220,6 +235,11 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 	}
 	spin_unlock_irq(&c->lock);
 
+	/*
+	 * A commit flushes devices and can take as long as a copy: keep the
+	 * next copies running meanwhile, and the next commit takes them all.
+	 */
+	couche_start_migrations(c);
 	/* Commit flushes the copies to their devices, then the map. */
 	r = moved ? couche_commit(c) : 0;
 
@@ -234,7 +254,7 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 		couche_op_remove(c, op);
 		/* A write that needed the extent moved up fails with the move. */
 		bio_list_merge(op->promote && op->error ? &failed : &bios, &op->deferred);
-		c->mig_running--;
+		c->mig_committing--;
 		if (op->error) {
 			couche_slot_free(&c->tiers[op->dst_tier].slots, op->dst_slot);
 			couche_check_reserve(c, op->dst_tier);

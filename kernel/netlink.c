@@ -373,7 +373,7 @@ static int put_counters(struct sk_buff *skb, struct couche *c)
 
 	spin_lock_irq(&c->lock);
 	queued = c->mig_queued;
-	running = c->mig_running;
+	running = c->mig_running + c->mig_committing;
 	done = c->stats.mig_done;
 	failed = c->stats.mig_failed;
 	hits = c->stats.cache_hits;

@@ -439,7 +439,8 @@ static void couche_presuspend(struct dm_target *ti)
 	spin_lock_irq(&c->lock);
 	c->quiescing = true;
 	spin_unlock_irq(&c->lock);
-	wait_event(c->mig_wait, !READ_ONCE(c->mig_running));
+	wait_event(c->mig_wait, !READ_ONCE(c->mig_running) &&
+		   !READ_ONCE(c->mig_committing));
 	flush_work(&c->rebuild_work);	/* it stops at the next slot */
 	flush_work(&c->scrub_work);	/* and this at the next extent */
 }
@@ -514,7 +515,8 @@ static void couche_status(struct dm_target *ti, status_type_t type,
 				DMEMIT("%c", READ_ONCE(tier->members[i].dead) ? 'D' :
 				       READ_ONCE(tier->members[i].rebuilding) ? 'a' : 'A');
 		}
-		DMEMIT(" migrations %llu %u %llu %llu", c->mig_queued, c->mig_running,
+		DMEMIT(" migrations %llu %u %llu %llu", c->mig_queued,
+		       c->mig_running + c->mig_committing,
 		       c->stats.mig_done, c->stats.mig_failed);
 		DMEMIT(" cache %llu %llu", c->stats.cache_hits, c->stats.cache_misses);
 		DMEMIT(" scrub %s %llu %llu %llu", c->scrub.running ? "running" : "idle",
