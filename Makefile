@@ -84,7 +84,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) all
-	tools/bench/run.sh
+	tools/bench/run.sh $(BENCH)
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
