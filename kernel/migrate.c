@@ -56,6 +56,8 @@ void couche_cancel_migrations(struct couche *c)
  * bucket holds one extent or 20 ms of bandwidth, whichever is more, so a
  * throttled migration paces its copies instead of starting a second's
  * worth at once: foreground I/O queues behind one copy, not several.
+ * The waker is only ever brought forward, so commits and heat ticks keep
+ * their period.
  */
 static bool throttle_allows(struct couche *c)
 {
@@ -77,8 +79,10 @@ static bool throttle_allows(struct couche *c)
 		c->mig_tokens = cap;
 	if (c->mig_tokens > 0)
 		return true;
+	/* Never later than the waker's own period: it credits at most 1 s. */
 	wait_ns = div_u64((u64)(1 - c->mig_tokens) * NSEC_PER_SEC, rate);
-	mod_delayed_work(c->wq, &c->waker, nsecs_to_jiffies(wait_ns) + 1);
+	mod_delayed_work(c->wq, &c->waker,
+			 min_t(unsigned long, nsecs_to_jiffies(wait_ns) + 1, HZ / 10));
 	return false;
 }
 

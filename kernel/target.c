@@ -461,6 +461,8 @@ static void couche_postsuspend(struct dm_target *ti)
 
 	cancel_delayed_work_sync(&c->waker);
 	flush_workqueue(c->wq);
+	/* A worker that passed its quiescing check may have re-armed it. */
+	cancel_delayed_work_sync(&c->waker);
 	if (c->active)
 		couche_commit(c);
 	c->active = false;
