@@ -94,6 +94,13 @@ sleep 1.5
 moved=$(( $(mig_field 3) - before ))
 [ $moved -le 4 ]
 ok $? "throttle holds migrations back ($moved of 16 in 1.5 s)"
+# Paced, not starved: at 4 MiB/s about ten extents start in 2.5 s.
+check "set migration_mbps 4" msg set migration_mbps 4
+before2=$(mig_field 3)
+sleep 2.5
+moved=$(( $(mig_field 3) - before2 ))
+[ $moved -ge 5 ] && [ $moved -le 13 ]
+ok $? "throttle paces migrations at 4 MiB/s ($moved extents in 2.5 s, about 10 expected)"
 check "lift the throttle" msg set migration_mbps 0
 check "queue drains" wait_migrations
 is "$(( $(mig_field 3) - before ))" 16 "all 16 moved"
