@@ -93,6 +93,12 @@ install: module
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
 
+# checkpatch.pl from the linux-source-6.1 tree that make kunit unpacks.
+CHECKPATCH ?= $(or $(KUNIT_CACHE),/var/cache/couchestor)/linux-source-6.1/scripts/checkpatch.pl
+checkpatch:
+	@test -x $(CHECKPATCH) || { echo "no $(CHECKPATCH): run make kunit once (it unpacks linux-source-6.1)"; exit 1; }
+	$(CHECKPATCH) --strict --no-tree -q -f $(filter-out %.mod.c,$(wildcard kernel/*.c)) kernel/*.h include/uapi/linux/dm-couche.h
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
 	rm -f $(TOOLS)

@@ -19,14 +19,14 @@
 
 #define DM_MSG_PREFIX "couche"
 
-/*
- * The count of an epoch reaches zero on nearly every completion at low
- * queue depth; only a drain waits on it.  atomic_dec_and_test() is a full
- * barrier, which is what waitqueue_active() needs against the waiter's
- * queueing before it reads the count.
- */
+/* The count of an epoch reaches zero on nearly every completion at low queue depth. */
 static void epoch_wake(struct couche *c)
 {
+	/*
+	 * Only a drain waits.  The caller's atomic_dec_and_test() is a full
+	 * barrier: it orders the count before this check, as the waiter's
+	 * queueing is ordered before its read of the count.
+	 */
 	if (waitqueue_active(&c->epoch_wait))
 		wake_up(&c->epoch_wait);
 }

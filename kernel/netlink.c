@@ -483,7 +483,7 @@ static int couche_get_device_dumpit(struct sk_buff *skb, struct netlink_callback
 
 /* GET_EXTENTS */
 
-#define COUCHE_DUMP_SCAN (1u << 16)	/* extents looked at per message */
+#define COUCHE_DUMP_SCAN BIT(16)	/* extents looked at per message */
 
 /* Dump state, in cb->ctx. */
 struct extents_dump {
