@@ -44,16 +44,19 @@ for line in open(sys.argv[1]):
     if r.get("ratio") is not None and "error" not in r:
         print(f'"{r["measure"]}" {r["ratio"]}')
 PY
+# Log scale: the ratios run from 0.003 (tiering against all-fast) to 10
+# (latency under migration); 1 is the baseline.
 gnuplot <<GP && echo "chart: $out/results.png"
-set terminal png size 1100,720 noenhanced
+set terminal png size 1400,800 noenhanced
 set output "$out/results.png"
-set bmargin 16
-set rmargin 12
-set title "make bench $(date -u +%F), $KVER (qemu TCG): value / baseline"
+set bmargin 20
+set rmargin 30
+set title "make bench $(date -u +%F), $KVER (qemu TCG): value / baseline (log scale; 1 = the baseline)"
 set style fill solid 0.6
 set boxwidth 0.7
-set yrange [0:*]
-set xtics rotate by -30 font ",8"
+set logscale y
+set yrange [0.001:20]
+set xtics rotate by -35 font ",8"
 set grid ytics
 unset key
 plot "$out/ratios.dat" using 0:2:xtic(1) with boxes, 1 with lines dt 2
