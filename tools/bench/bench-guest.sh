@@ -16,8 +16,8 @@ median() {
 	echo "$@" | tr ' ' '\n' | grep . | sort -n |
 		awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-median3() { median "$@"; }
-med2() { [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (a + b) / 2 }'; }
+# med2 <values...>: the median of two runs or more, rounded; empty if a run is missing
+med2() { [ $# -ge 2 ] && median "$@" | awk '{ printf "%.0f", $1 }'; }
 # emit <name> <value> <unit> <baseline name> <baseline value> [<target>]
 # target: ">=R" or "<=R" on the ratio; the line then says whether it is met.
 # The ratio is value / baseline, or $RATIO if set (the median of paired
@@ -113,10 +113,10 @@ migration() {
 	done
 	echo "# runs: 1 GiB hot to slow$mig; slow to hot$back; plain copy$copy; volume now: $(tiers)"
 	case "$mig$back" in *ERR*) fail_bench "migration of 1 GiB" "a migration failed ($mig; $back)" ;; *)
-		set -- $copy; c=$(median3 $1 $2 $3)
-		set -- $mig; m=$(median3 $1 $2 $3)
+		c=$(median $copy)
+		m=$(median $mig)
 		emit "migration of 1 GiB, hot to slow (linear)" "$m" MB/s "plain sequential copy between the same disks (dd)" "$c"
-		set -- $back; m=$(median3 $1 $2 $3)
+		m=$(median $back)
 		emit "migration of 1 GiB, slow to hot (linear)" "$m" MB/s "plain sequential copy between the same disks (dd)" "$c"
 	esac
 
@@ -151,9 +151,9 @@ migration() {
 		capped="$capped $(moving $MBPS)"
 	done
 	echo "# runs: p99 read latency (us): idle$idle; migrating unthrottled$free; migrating at $MBPS MiB/s$capped"
-	set -- $idle; i=$(med2 $1 $2)
-	set -- $free; f=$(med2 $1 $2)
-	set -- $capped; k=$(med2 $1 $2)
+	i=$(med2 $idle)
+	f=$(med2 $free)
+	k=$(med2 $capped)
 	if [ -n "$i" ] && [ -n "$f" ] && [ -n "$k" ]; then
 		emit "p99 4k read latency, 1 GiB migrating unthrottled" "$f" us "p99 with nothing migrating" "$i"
 		emit "p99 4k read latency, migrating at migration_mbps=$MBPS" "$k" us "p99 with nothing migrating" "$i"
@@ -237,11 +237,11 @@ tiering() {
 		f1="$f1 $(zipf /dev/ram7 20)"
 	done
 	echo "# runs: tiering (IOPS): couche$c1; dm-cache 64k$k1; dm-cache 1m$m1; all slow$s1; all fast$f1"
-	set -- $c1; tc=$(med2 $1 $2)
-	set -- $k1; tk=$(med2 $1 $2)
-	set -- $m1; tm=$(med2 $1 $2)
-	set -- $s1; ts=$(med2 $1 $2)
-	set -- $f1; tf=$(med2 $1 $2)
+	tc=$(med2 $c1)
+	tk=$(med2 $k1)
+	tm=$(med2 $m1)
+	ts=$(med2 $s1)
+	tf=$(med2 $f1)
 	if [ -n "$tc" ] && [ -n "$tk" ] && [ -n "$tm" ] && [ -n "$ts" ] && [ -n "$tf" ]; then
 		emit "tiering: Zipf 70/30 IOPS, couche vs dm-cache" "$tc" IOPS "dm-cache smq, 64 KiB blocks, same fast size" "$tk" ">=1"
 		emit "tiering: couche vs dm-cache, same granularity" "$tc" IOPS "dm-cache smq, 1 MiB blocks, same fast size" "$tm" ">=1"
@@ -298,11 +298,11 @@ for run in 1 2 3; do
 	dmsetup reload vol0 --table "$TBL" && dmsetup resume vol0
 done
 echo "# runs: migration into raid6$mig; plain copy$copy; healthy read$healthy; degraded read$degraded"
-set -- $mig; m=$(median3 $1 $2 $3)
-set -- $copy; c=$(median3 $1 $2 $3)
-set -- $healthy; h=$(median3 $1 $2 $3)
+m=$(median $mig)
+c=$(median $copy)
+h=$(median $healthy)
 case "$degraded" in *ERR*) fail_bench "degraded read (2 of 6 dead)" "read failed" ;; *)
-	set -- $degraded; d=$(median3 $1 $2 $3)
+	d=$(median $degraded)
 	emit "degraded read, 2 of 6 members dead" "$d" MB/s "healthy read of the same raid6 extents" "$h" ;;
 esac
 emit "migration into raid6 4+2" "$m" MB/s "plain sequential copy ramdisk to ramdisk (dd)" "$c"
