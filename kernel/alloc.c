@@ -66,14 +66,25 @@ void couche_slot_free(struct couche_slots *s, u32 slot)
 		s->hint = slot;
 }
 
-/* The fastest tier with free slots beyond its reserve, or -ENOSPC. */
+/*
+ * The fastest tier with free slots beyond its reserve, else the fastest
+ * with any free slot (a tier with reserve U32_MAX takes nothing), or
+ * -ENOSPC.
+ */
 int couche_pick_tier(const struct couche_slots *const *slots,
 		     const u32 *reserve, unsigned int nr_tiers)
 {
-	unsigned int t;
+	int t, any = -ENOSPC;
 
-	for (t = 0; t < nr_tiers; t++)
-		if (slots[t]->nr - slots[t]->used > reserve[t])
+	for (t = 0; t < nr_tiers; t++) {
+		u32 free = slots[t]->nr - slots[t]->used;
+
+		if (reserve[t] == U32_MAX)
+			continue;
+		if (free > reserve[t])
 			return t;
-	return -ENOSPC;
+		if (free && any < 0)
+			any = t;
+	}
+	return any;
 }

@@ -53,9 +53,19 @@ static void pick_respects_reserve(struct kunit *test)
 	a.used = 9;	/* one free, and that one is the reserve */
 	KUNIT_EXPECT_EQ(test, couche_pick_tier(tiers, reserve, 2), 1);
 	b.used = 9;
-	KUNIT_EXPECT_EQ(test, couche_pick_tier(tiers, reserve, 2), -ENOSPC);
+	/* Both down to their reserve: the fastest takes from it. */
+	KUNIT_EXPECT_EQ(test, couche_pick_tier(tiers, reserve, 2), 0);
 	reserve[1] = 0;
 	KUNIT_EXPECT_EQ(test, couche_pick_tier(tiers, reserve, 2), 1);
+	a.used = 10;
+	reserve[1] = 1;
+	KUNIT_EXPECT_EQ(test, couche_pick_tier(tiers, reserve, 2), 1);
+	b.used = 10;
+	KUNIT_EXPECT_EQ(test, couche_pick_tier(tiers, reserve, 2), -ENOSPC);
+	/* A tier that takes nothing is never picked, even with room. */
+	b.used = 0;
+	reserve[1] = U32_MAX;
+	KUNIT_EXPECT_EQ(test, couche_pick_tier(tiers, reserve, 2), -ENOSPC);
 }
 
 static struct kunit_case alloc_cases[] = {

@@ -64,7 +64,10 @@ struct couche_tier {
 	u32 nr_members;
 	struct couche_member members[COUCHE_MAX_MEMBERS];
 	struct couche_slots slots;
-	u32 reserve;		/* slots new writes leave free */
+	u32 reserve;		/* low watermark: below it the kernel demotes */
+	u32 wm_high;		/* ... until this many slots are free again */
+	u32 outgoing;		/* extents moving out: their slots free at commit */
+	bool demoting;		/* fell below reserve, not yet back at wm_high */
 	/* raid6: k data members, chunk size, stripes per slot */
 	u32 k;
 	u32 chunk_sectors;
@@ -77,6 +80,7 @@ enum couche_op_kind {
 	COUCHE_OP_PROVISION,	/* zero a fresh slot, then map it */
 	COUCHE_OP_MIGRATE,	/* copy an extent to another tier */
 	COUCHE_OP_SCRUB,	/* raid6: check (and repair) an extent's stripes */
+	COUCHE_OP_UNMAP,	/* a discard of the whole extent: free its slot */
 };
 
 /* An extent with I/O held back while it is provisioned or migrated. */
@@ -89,9 +93,11 @@ struct couche_op {
 	u8 src_tier;
 	u8 dst_tier;
 	bool promote;		/* moving up for a write: fail it if this fails */
+	bool demote;		/* the kernel making room (space.c) */
 	u32 src_slot;
 	u32 dst_slot;
 	int error;
+	struct bio *bio;		/* provision by overwrite, unmap: the bio */
 	struct bio_list deferred;
 	struct work_struct copy_work;	/* raid6 copies */
 };
@@ -121,9 +127,19 @@ struct couche_event_rec {
 struct couche_stats {
 	u64 mig_done;
 	u64 mig_failed;
+	u64 demoted;		/* extents the kernel moved down to make room */
+	u64 nospace;		/* writes failed: no tier could make room */
+	u64 unmapped;		/* extents freed by discards */
 	u64 cache_hits;
 	u64 cache_misses;
 };
+
+struct couche_rank {
+	u32 index;
+	u32 heat;
+};
+
+#define COUCHE_ROOM_BATCH	64	/* demotion candidates per scan */
 
 struct couche {
 	struct dm_target *ti;
@@ -183,6 +199,18 @@ struct couche {
 	/* Heat (heat.c) */
 	unsigned long last_decay;
 
+	/* Room (space.c, unmap.c) */
+	struct bio_list nospace_bios;	/* writes waiting for a free linear slot */
+	u32 nr_nospace;
+	bool room_freed;		/* a linear slot was freed: retry them */
+	u8 room_why;			/* why no demotion could start */
+	u8 cand_tier;			/* tier the candidates were taken from */
+	u32 nr_cand, cand_next;
+	unsigned long cand_time;
+	u64 cand_empty_seq[COUCHE_MAX_TIERS];	/* dirty_seq when nothing could move */
+	struct couche_rank cand[COUCHE_ROOM_BATCH];	/* coldest first */
+	struct list_head unmap_ops;	/* unmapped in memory, to commit */
+
 	struct dm_kcopyd_client *kcopyd;
 	struct workqueue_struct *wq;
 	struct workqueue_struct *r6_wq;	/* raid6 copies, degraded reads */
@@ -220,6 +248,7 @@ struct couche_bio {
 	s8 tier;
 	s8 member;
 	bool retried;			/* raid6: failed read redone */
+	struct couche_op *op;		/* a first write that fills its extent */
 	u32 e;				/* raid6: map entry read through */
 	struct bvec_iter saved;		/* raid6 reads: before remap */
 	struct couche *c;
@@ -283,6 +312,7 @@ void couche_process_deferred(struct couche *c);
 void couche_complete_ops(struct couche *c);
 void couche_epoch_drain(struct couche *c);
 void couche_submit_mapped(struct couche *c, struct bio *bio);
+int couche_pick_new_tier(struct couche *c, u32 e);
 struct couche_op *couche_op_find(struct couche *c, u32 extent);
 struct couche_op *couche_op_alloc(struct couche *c, u32 extent, u8 kind);
 void couche_op_insert(struct couche *c, struct couche_op *op);
@@ -309,6 +339,25 @@ void couche_r6_rebuild(struct work_struct *ws);
 void couche_r6_scrub(struct work_struct *ws);
 bool couche_r6_needs_rebuild(struct couche *c);
 
+/* Functions defined in space.c */
+enum couche_room_why {
+	COUCHE_ROOM_OK,
+	COUCHE_ROOM_FULL,	/* no slower tier can take an extent */
+	COUCHE_ROOM_PINNED,	/* only pinned extents could move */
+};
+
+bool couche_room_due(struct couche *c);
+void couche_wait_for_room(struct couche *c, struct bio *bio);
+void couche_release_slot(struct couche *c, unsigned int t, u32 slot);
+bool couche_room_next(struct couche *c, struct couche_op *op, bool urgent);
+void couche_room_check(struct couche *c);
+
+/* Functions defined in unmap.c */
+bool couche_discard_unmaps(struct couche *c, struct bio *bio);
+int couche_start_unmap(struct couche *c, struct bio *bio, u32 extent);
+void couche_finish_unmaps(struct couche *c);
+void couche_unmap_done(struct couche *c, struct couche_op *op);
+
 /* Functions defined in target.c */
 void couche_wake(struct couche *c);
 
@@ -323,10 +372,6 @@ int couche_ctl_set(struct couche *c, const char *key, const char *value,
 		   const char **why);
 
 /* Functions defined in rank.c */
-struct couche_rank {
-	u32 index;
-	u32 heat;
-};
 
 void couche_rank_push(struct couche_rank *h, u32 *nr, u32 n, struct couche_rank x, bool top);
 void couche_rank_sort(struct couche_rank *h, u32 nr, bool top);

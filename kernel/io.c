@@ -3,9 +3,9 @@
  * dm-couche I/O path.
  *
  * map() remaps I/O to a mapped, idle extent directly.  Everything else is
- * deferred to the worker: writes to extents never written (the extent gets
- * a zeroed slot first, so the parts not written read as zeros), writes to
- * extents being migrated, and flushes or FUA writes while the map has
+ * deferred to the worker: writes to extents never written (they get a slot
+ * first: start_provision()), writes to extents being migrated, discards
+ * of whole extents (unmap.c), and flushes or FUA writes while the map has
  * changes not yet committed.
  *
  * I/O epochs let the worker wait out every bio that may have looked at a
@@ -148,6 +148,7 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 	struct couche *c = ti->private;
 	struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 	bool write = op_is_write(bio_op(bio));
+	bool discard = bio_op(bio) == REQ_OP_DISCARD;
 	sector_t offset;
 	u32 extent, e;
 
@@ -155,6 +156,7 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 	pb->tier = -1;
 	pb->member = -1;
 	pb->retried = false;
+	pb->op = NULL;
 
 	if (is_empty_flush(bio)) {
 		if (couche_uncommitted(c)) {
@@ -169,7 +171,7 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 
 	offset = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	extent = offset >> c->extent_shift;
-	if (bio_op(bio) == REQ_OP_DISCARD) {
+	if (discard) {
 		sector_t left = c->extent_sectors - (offset & (c->extent_sectors - 1));
 
 		if (bio_sectors(bio) > left)
@@ -178,14 +180,35 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 		couche_heat_count(c, extent, write);
 	}
 
+	epoch_enter(c, pb);
+	e = READ_ONCE(c->map[extent]);
+	/*
+	 * The entry before the commit state: a new entry is published after
+	 * the dirty_seq bump that makes it uncommitted (finish_provision()).
+	 */
+	smp_rmb();
 	if ((bio->bi_opf & REQ_FUA) && couche_uncommitted(c)) {
+		epoch_exit(c, pb);
 		defer_bio(c, bio, &c->flush_bios);
 		return DM_MAPIO_SUBMITTED;
 	}
-
-	epoch_enter(c, pb);
-	e = READ_ONCE(c->map[extent]);
-	if ((e & CE_MAPPED) && couche_is_raid6(c, ce_tier(e))) {
+	if (discard && !(e & CE_BUSY) && !couche_discard_unmaps(c, bio)) {
+		/* Part of an extent: to its device, or nowhere. */
+		if ((e & CE_MAPPED) && c->params.discard_passdown &&
+		    !couche_is_raid6(c, ce_tier(e))) {
+			remap(c, bio, pb, e, offset);
+			return DM_MAPIO_REMAPPED;
+		}
+		e = 0;
+	}
+	if (discard) {
+		/* Never written (or only partly discarded): nothing to do. */
+		if (!(e & (CE_MAPPED | CE_BUSY))) {
+			epoch_exit(c, pb);
+			bio_endio(bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+	} else if ((e & CE_MAPPED) && couche_is_raid6(c, ce_tier(e))) {
 		/* Reads go to the chunk; writes move the extent up first. */
 		if (!write && remap_raid6(c, bio, pb, e, offset))
 			return DM_MAPIO_REMAPPED;
@@ -195,10 +218,9 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 	}
 	epoch_exit(c, pb);
 
-	if (!(e & CE_MAPPED) && (!write || bio_op(bio) == REQ_OP_DISCARD)) {
-		/* Never written: reads as zeros, nothing to discard. */
-		if (!write)
-			zero_fill_bio(bio);
+	if (!(e & CE_MAPPED) && !write) {
+		/* Never written: reads as zeros. */
+		zero_fill_bio(bio);
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
 	}
@@ -240,6 +262,14 @@ int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 	if (failed)
 		couche_member_failed(c, &c->tiers[pb->tier].members[pb->member],
 				     "I/O error");
+	if (pb->op) {
+		/* A first write that filled its slot: it ends once mapped. */
+		struct couche_op *op = pb->op;
+
+		pb->op = NULL;
+		couche_op_done(*error ? 1 : 0, 0, op);
+		return DM_ENDIO_INCOMPLETE;
+	}
 	if (failed && !pb->retried && couche_is_raid6(c, pb->tier) &&
 	    bio_op(bio) == REQ_OP_READ) {
 		/* Read it again from the other members; still in its epoch. */
@@ -319,48 +349,91 @@ static void submit_mapped(struct couche *c, struct bio *bio, u32 e)
 	submit_bio_noacct(bio);
 }
 
-/* The tier a new extent goes to: pinned, else fastest with room and alive. */
-static int pick_tier(struct couche *c, u32 e)
+/*
+ * Lock held: the tier a new extent goes to: its pinned tier, else the
+ * fastest healthy linear tier with room above its low watermark, else
+ * the fastest with any free slot.  -ENOSPC if none has one, -EIO if no
+ * linear tier is usable.
+ */
+int couche_pick_new_tier(struct couche *c, u32 e)
 {
 	const struct couche_slots *slots[COUCHE_MAX_TIERS];
 	u32 reserve[COUCHE_MAX_TIERS];
+	bool usable = false;
 	unsigned int t;
 
-	if (e & CE_PINNED)
-		return couche_tier_usable(c, ce_tier(e)) ? ce_tier(e) : -EIO;
+	if (e & CE_PINNED) {
+		t = ce_tier(e);
+		if (!couche_tier_usable(c, t))
+			return -EIO;
+		return c->tiers[t].slots.used < c->tiers[t].slots.nr ? t : -ENOSPC;
+	}
 	for (t = 0; t < c->nr_tiers; t++) {
 		slots[t] = &c->tiers[t].slots;
-		/* New extents go to healthy linear tiers only. */
-		reserve[t] = couche_tier_usable(c, t) && !couche_is_raid6(c, t) ?
-			c->tiers[t].reserve : U32_MAX;
+		reserve[t] = U32_MAX;
+		if (couche_tier_usable(c, t) && !couche_is_raid6(c, t)) {
+			reserve[t] = c->tiers[t].reserve;
+			usable = true;
+		}
 	}
-	return couche_pick_tier(slots, reserve, c->nr_tiers);
+	return usable ? couche_pick_tier(slots, reserve, c->nr_tiers) : -EIO;
 }
 
-/* Returns -ENOMEM (bio untouched) if no op could be had without sleeping. */
+/* A plain write of a whole extent needs no zeroed slot under it. */
+static bool fills_extent(struct couche *c, struct bio *bio)
+{
+	return bio_op(bio) == REQ_OP_WRITE &&
+		!(bio->bi_opf & (REQ_FUA | REQ_PREFLUSH)) &&
+		bio_sectors(bio) == c->extent_sectors;
+}
+
+/*
+ * A first write to an extent gets it a slot.  A write of the whole extent
+ * goes straight to the slot, and the extent is mapped when it has landed;
+ * any other is held until the slot is zeroed, so the parts it does not
+ * write read as zeros.  Until then the extent is busy: other writes to it
+ * wait, reads see zeros.  With no free linear slot, the write waits for
+ * room (space.c).  Returns -ENOMEM (bio untouched) if no op could be had.
+ */
 static int start_provision(struct couche *c, struct bio *bio, u32 extent)
 {
 	struct couche_op *op = couche_op_alloc(c, extent, COUCHE_OP_PROVISION);
 	struct dm_io_region where;
-	int tier, r;
+	int tier;
 
 	if (!op)
 		return -ENOMEM;
 	spin_lock_irq(&c->lock);
-	tier = pick_tier(c, c->map[extent]);
-	r = tier < 0 ? tier : couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot);
-	if (r) {
+	tier = couche_pick_new_tier(c, c->map[extent]);
+	if (tier >= 0 && couche_slot_alloc(&c->tiers[tier].slots, &op->dst_slot))
+		tier = -ENOSPC;
+	if (tier < 0) {
+		if (tier == -ENOSPC)
+			couche_wait_for_room(c, bio);
 		spin_unlock_irq(&c->lock);
 		mempool_free(op, &c->op_pool);
-		DMERR_LIMIT("no usable free extent for a write to extent %u", extent);
-		bio->bi_status = r == -EIO ? BLK_STS_IOERR : BLK_STS_NOSPC;
-		bio_endio(bio);
+		if (tier == -ENOSPC) {
+			couche_wake(c);
+		} else {
+			DMERR_LIMIT("no healthy tier can take a write to extent %u", extent);
+			bio_io_error(bio);
+		}
 		return 0;
 	}
 	op->dst_tier = tier;
 	couche_op_insert(c, op);
-	bio_list_add(&op->deferred, bio);
 	couche_check_reserve(c, tier);
+	if (fills_extent(c, bio)) {
+		struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
+
+		op->bio = bio;
+		spin_unlock_irq(&c->lock);
+		pb->op = op;
+		remap(c, bio, pb, ce_make(tier, op->dst_slot), 0);
+		submit_bio_noacct(bio);
+		return 0;
+	}
+	bio_list_add(&op->deferred, bio);
 	spin_unlock_irq(&c->lock);
 
 	where.bdev = c->tiers[tier].members[0].dev->bdev;
@@ -401,10 +474,16 @@ static int process_bio(struct couche *c, struct bio *bio, bool committed)
 	}
 	spin_unlock_irq(&c->lock);
 
-	if ((e & CE_MAPPED) && couche_is_raid6(c, ce_tier(e))) {
-		if (bio_op(bio) == REQ_OP_DISCARD) {
+	if (bio_op(bio) == REQ_OP_DISCARD) {
+		if ((e & CE_MAPPED) && couche_discard_unmaps(c, bio))
+			return couche_start_unmap(c, bio, extent);
+		if ((e & CE_MAPPED) && c->params.discard_passdown &&
+		    !couche_is_raid6(c, ce_tier(e)))
+			submit_mapped(c, bio, e);
+		else
 			bio_endio(bio);
-		} else if (!write) {
+	} else if ((e & CE_MAPPED) && couche_is_raid6(c, ce_tier(e))) {
+		if (!write) {
 			epoch_enter(c, dm_per_bio_data(bio, sizeof(struct couche_bio)));
 			couche_r6_queue_read(c, bio, e);
 		} else {
@@ -412,9 +491,8 @@ static int process_bio(struct couche *c, struct bio *bio, bool committed)
 		}
 	} else if (e & CE_MAPPED) {
 		submit_mapped(c, bio, e);
-	} else if (!write || bio_op(bio) == REQ_OP_DISCARD) {
-		if (!write)
-			zero_fill_bio(bio);
+	} else if (!write) {
+		zero_fill_bio(bio);
 		bio_endio(bio);
 	} else {
 		return start_provision(c, bio, extent);
@@ -469,6 +547,13 @@ void couche_process_deferred(struct couche *c)
 	spin_lock_irq(&c->lock);
 	bios = c->deferred_bios;
 	bio_list_init(&c->deferred_bios);
+	if (c->room_freed) {
+		/* Writes waiting for room go first: they came first. */
+		c->room_freed = false;
+		bio_list_merge_head(&bios, &c->nospace_bios);
+		bio_list_init(&c->nospace_bios);
+		c->nr_nospace = 0;
+	}
 	flushes = c->flush_bios;
 	bio_list_init(&c->flush_bios);
 	spin_unlock_irq(&c->lock);
@@ -502,23 +587,26 @@ static void finish_provision(struct couche *c, struct couche_op *op)
 	couche_op_remove(c, op);
 	e = c->map[op->extent];
 	if (!op->error) {
-		c->map[op->extent] = ce_make(op->dst_tier, op->dst_slot) |
-			(e & CE_PINNED);
 		couche_mark_dirty(c, op->extent);
+		/* Uncommitted before mapped: map() reads them the other way round. */
+		smp_wmb();
+		WRITE_ONCE(c->map[op->extent], ce_make(op->dst_tier, op->dst_slot) |
+			   (e & CE_PINNED));
 	} else {
-		couche_slot_free(&c->tiers[op->dst_tier].slots, op->dst_slot);
-		couche_check_reserve(c, op->dst_tier);
+		couche_release_slot(c, op->dst_tier, op->dst_slot);
 	}
 	bios = op->deferred;
 	spin_unlock_irq(&c->lock);
 
-	if (op->error) {
+	if (op->bio) {
+		/* The write that filled the slot; its status is the device's. */
+		bio_endio(op->bio);
+	} else if (op->error) {
 		DMERR_LIMIT("cannot zero a new extent on tier %s",
 			    c->tiers[op->dst_tier].name);
 		fail_bios(&bios, BLK_STS_IOERR);
-	} else {
-		couche_release_bios(c, &bios);
 	}
+	couche_release_bios(c, &bios);
 	mempool_free(op, &c->op_pool);
 }
 
@@ -537,6 +625,8 @@ void couche_complete_ops(struct couche *c)
 		list_del_init(&op->list);
 		if (op->kind == COUCHE_OP_PROVISION)
 			finish_provision(c, op);
+		else if (op->kind == COUCHE_OP_UNMAP)
+			couche_unmap_done(c, op);
 		else
 			list_add_tail(&op->list, &migrations);
 	}

@@ -128,25 +128,39 @@ static void requeue(struct couche *c, u32 extent, u8 tier, bool pin)
 	c->mig_queued++;
 }
 
-/* Worker: start queued migrations up to max_migrations and the throttle. */
+/*
+ * Worker: start migrations up to max_migrations and the throttle: the
+ * kernel's own demotions first (space.c), then queued requests.  While
+ * writes wait for room, demotions skip the throttle and run even when
+ * the device is being suspended.
+ */
 void couche_start_migrations(struct couche *c)
 {
 	struct couche_op *op, *tmp;
 	LIST_HEAD(started);
+	bool pin, urgent;
 	u32 extent, e;
-	bool pin;
 	u8 tier;
 	int r;
 
-	while (!c->quiescing && !c->meta_failed && !c->params.read_only &&
+	c->room_why = COUCHE_ROOM_OK;
+	while (!c->meta_failed && !c->params.read_only &&
 	       c->mig_running < READ_ONCE(c->params.max_migrations)) {
-		if (!READ_ONCE(c->mig_queued))
+		urgent = READ_ONCE(c->nr_nospace) > 0;
+		if (READ_ONCE(c->quiescing) && !urgent)
 			break;
-		if (!throttle_allows(c))
+		if (!urgent && !READ_ONCE(c->mig_queued) && !couche_room_due(c))
+			break;
+		if (!urgent && !throttle_allows(c))
 			break;
 		op = couche_op_alloc(c, 0, COUCHE_OP_MIGRATE);
 		if (!op)
 			break;	/* retried when an op completes */
+		if (couche_room_next(c, op, urgent)) {
+			c->mig_tokens -= c->extent_sectors / 2;
+			list_add_tail(&op->list, &started);
+			continue;
+		}
 		spin_lock_irq(&c->lock);
 		/* Checked under the lock presuspend sets it with. */
 		if (c->quiescing || !next_request(c, &extent, &tier, &pin)) {
@@ -184,6 +198,7 @@ void couche_start_migrations(struct couche *c)
 		op->src_slot = ce_slot(e);
 		op->dst_tier = tier;
 		couche_op_insert(c, op);
+		c->tiers[op->src_tier].outgoing++;
 		c->mig_running++;
 		couche_check_reserve(c, tier);
 		spin_unlock_irq(&c->lock);
@@ -260,11 +275,12 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 		bio_list_merge(op->promote && op->error ? &failed : &bios, &op->deferred);
 		c->mig_committing--;
 		if (op->error) {
-			couche_slot_free(&c->tiers[op->dst_tier].slots, op->dst_slot);
-			couche_check_reserve(c, op->dst_tier);
+			couche_release_slot(c, op->dst_tier, op->dst_slot);
+			c->tiers[op->src_tier].outgoing--;
 			c->stats.mig_failed++;
 		} else {
 			c->stats.mig_done++;
+			c->stats.demoted += op->demote;
 		}
 	}
 	spin_unlock_irq(&c->lock);
@@ -278,17 +294,16 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 	 * sent to them is still in flight.  If the commit failed, keep them:
 	 * the map on disk still names them.
 	 */
-	if (moved && !r) {
+	if (moved && !r)
 		couche_epoch_drain(c);
-		spin_lock_irq(&c->lock);
-		list_for_each_entry(op, ops, list) {
-			if (op->error)
-				continue;
-			couche_slot_free(&c->tiers[op->src_tier].slots, op->src_slot);
-			couche_check_reserve(c, op->src_tier);
-		}
-		spin_unlock_irq(&c->lock);
+	spin_lock_irq(&c->lock);
+	list_for_each_entry(op, ops, list) {
+		if (op->error)
+			continue;
+		couche_release_slot(c, op->src_tier, op->src_slot);
+		c->tiers[op->src_tier].outgoing--;
 	}
+	spin_unlock_irq(&c->lock);
 
 	list_for_each_entry_safe(op, tmp, ops, list) {
 		if (op->error)
@@ -304,30 +319,37 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 
 /*
  * Worker: a write to an extent in a raid6 tier.  Stripes there are never
- * rewritten in place, so the extent first moves to the fastest linear tier
- * with a free slot (reserve included); the write waits for that.  Writes
- * to raid6 extents are always deferred, so none is in flight to drain.
+ * rewritten in place, so the extent first moves to a linear tier, chosen
+ * as for a new extent; the write waits for that, and for room first if no
+ * linear tier has a free slot.  Writes to raid6 extents are always
+ * deferred, so none is in flight to drain.
  */
 int couche_promote(struct couche *c, struct bio *bio, u32 extent)
 {
 	struct couche_op *op = couche_op_alloc(c, extent, COUCHE_OP_MIGRATE);
-	unsigned int t;
+	int t;
 	u32 e;
 
 	if (!op)
 		return -ENOMEM;
 	spin_lock_irq(&c->lock);
 	e = c->map[extent];
-	for (t = 0; t < c->nr_tiers; t++)
-		if (!couche_is_raid6(c, t) && couche_tier_usable(c, t) &&
-		    !couche_slot_alloc(&c->tiers[t].slots, &op->dst_slot))
-			break;
-	if (t == c->nr_tiers) {
+	/* Its pin, if any, names the raid6 tier it is in: place it as new. */
+	t = couche_pick_new_tier(c, e & ~CE_PINNED);
+	if (t >= 0 && couche_slot_alloc(&c->tiers[t].slots, &op->dst_slot))
+		t = -ENOSPC;
+	if (t < 0) {
+		if (t == -ENOSPC)
+			couche_wait_for_room(c, bio);
 		spin_unlock_irq(&c->lock);
 		mempool_free(op, &c->op_pool);
-		DMERR_LIMIT("no linear tier has room to take a write to extent %u", extent);
-		bio->bi_status = BLK_STS_NOSPC;
-		bio_endio(bio);
+		if (t == -ENOSPC) {
+			couche_wake(c);
+		} else {
+			DMERR_LIMIT("no healthy linear tier can take a write to extent %u",
+				    extent);
+			bio_io_error(bio);
+		}
 		return 0;
 	}
 	op->src_tier = ce_tier(e);
@@ -337,6 +359,7 @@ int couche_promote(struct couche *c, struct bio *bio, u32 extent)
 	couche_check_reserve(c, t);
 	couche_op_insert(c, op);
 	bio_list_add(&op->deferred, bio);
+	c->tiers[op->src_tier].outgoing++;
 	c->mig_running++;
 	spin_unlock_irq(&c->lock);
 	couche_r6_queue_copy(c, op);

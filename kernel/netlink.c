@@ -294,7 +294,8 @@ static int put_tier(struct sk_buff *skb, struct couche *c, unsigned int t)
 	    nla_put_u8(skb, COUCHE_TIER_A_KIND, tier->kind) ||
 	    nla_put_u32(skb, COUCHE_TIER_A_SLOTS, tier->slots.nr) ||
 	    nla_put_u32(skb, COUCHE_TIER_A_USED, used) ||
-	    nla_put_u32(skb, COUCHE_TIER_A_RESERVE, tier->reserve))
+	    nla_put_u32(skb, COUCHE_TIER_A_RESERVE, tier->reserve) ||
+	    nla_put_u32(skb, COUCHE_TIER_A_WM_HIGH, tier->wm_high))
 		return -EMSGSIZE;
 	if (tier->kind == COUCHE_TIER_RAID6 &&
 	    (nla_put_u32(skb, COUCHE_TIER_A_K, tier->k) ||
@@ -368,7 +369,8 @@ static int put_ident(struct sk_buff *skb, struct couche *c)
 static int put_counters(struct sk_buff *skb, struct couche *c)
 {
 	u64 queued, done, failed, hits, misses, checked, repaired, bad, total;
-	u32 running;
+	u64 demoted, nospace, unmapped;
+	u32 running, waiting;
 	bool scrubbing;
 
 	spin_lock_irq(&c->lock);
@@ -383,6 +385,10 @@ static int put_counters(struct sk_buff *skb, struct couche *c)
 	repaired = c->scrub.repaired;
 	bad = c->scrub.unrepairable;
 	total = c->scrub.total;
+	demoted = c->stats.demoted;
+	waiting = c->nr_nospace;
+	nospace = c->stats.nospace;
+	unmapped = c->stats.unmapped;
 	spin_unlock_irq(&c->lock);
 	if (PUT_U64(skb, COUCHE_DEV_A_MIG_QUEUED, queued) ||
 	    nla_put_u32(skb, COUCHE_DEV_A_MIG_RUNNING, running) ||
@@ -395,7 +401,11 @@ static int put_counters(struct sk_buff *skb, struct couche *c)
 	    PUT_U64(skb, COUCHE_DEV_A_SCRUB_REPAIRED, repaired) ||
 	    PUT_U64(skb, COUCHE_DEV_A_SCRUB_UNREPAIRABLE, bad) ||
 	    PUT_U64(skb, COUCHE_DEV_A_SCRUB_TOTAL, total) ||
-	    PUT_U64(skb, COUCHE_DEV_A_EVENTS_DROPPED, READ_ONCE(c->ev_dropped)))
+	    PUT_U64(skb, COUCHE_DEV_A_EVENTS_DROPPED, READ_ONCE(c->ev_dropped)) ||
+	    PUT_U64(skb, COUCHE_DEV_A_DEMOTED, demoted) ||
+	    nla_put_u32(skb, COUCHE_DEV_A_WAITING, waiting) ||
+	    PUT_U64(skb, COUCHE_DEV_A_NOSPACE, nospace) ||
+	    PUT_U64(skb, COUCHE_DEV_A_UNMAPPED, unmapped))
 		return -EMSGSIZE;
 	return 0;
 }

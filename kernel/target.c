@@ -28,12 +28,14 @@ static void do_worker(struct work_struct *ws)
 	couche_nl_send_events(c);
 	couche_complete_ops(c);
 	couche_process_deferred(c);
+	couche_finish_unmaps(c);
 	if (c->commit_due) {
 		c->commit_due = false;
 		if (c->active)
 			couche_commit(c);
 	}
 	couche_start_migrations(c);
+	couche_room_check(c);
 }
 
 static void do_waker(struct work_struct *ws)
@@ -197,10 +199,16 @@ static int check_devices_unique(struct couche *c, char **error)
 	return 0;
 }
 
-/* Slots per tier, reserves, and whether the volume fits. */
+/*
+ * Slots per tier, watermarks, and whether the volume fits: every tier
+ * less its reserve, and with a raid6 tier one slot to spare at least, so
+ * that a full volume can still swap a raid6 extent for a linear one when
+ * it is written.
+ */
 static int size_tiers(struct couche *c, char **error)
 {
-	u64 usable = 0;
+	u64 usable = 0, total = 0;
+	bool raid6 = false;
 	unsigned int t;
 	int r;
 
@@ -225,8 +233,13 @@ static int size_tiers(struct couche *c, char **error)
 			return r;
 		}
 		tier->reserve = div_u64(nr * c->params.reserve_pct + 99, 100);
+		tier->wm_high = min_t(u64, nr, 2ull * tier->reserve);
 		usable += nr - tier->reserve;
+		total += nr;
+		raid6 |= tier->kind == COUCHE_TIER_RAID6;
 	}
+	if (raid6 && usable == total)
+		usable--;
 	if (c->nr_extents > usable) {
 		DMERR("volume of %u extents exceeds the %llu usable ones (reserve_pct %u)",
 		      c->nr_extents, usable, c->params.reserve_pct);
@@ -307,6 +320,9 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_LIST_HEAD(&c->done_ops);
 	bio_list_init(&c->deferred_bios);
 	bio_list_init(&c->flush_bios);
+	bio_list_init(&c->nospace_bios);
+	INIT_LIST_HEAD(&c->unmap_ops);
+	memset(c->cand_empty_seq, 0xff, sizeof(c->cand_empty_seq));
 	INIT_WORK(&c->worker, do_worker);
 	INIT_DELAYED_WORK(&c->waker, do_waker);
 	INIT_WORK(&c->rebuild_work, couche_r6_rebuild);
@@ -381,7 +397,9 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	ti->num_flush_bios = members;
 	ti->flush_supported = true;
-	ti->num_discard_bios = c->params.discard_passdown ? 1 : 0;
+	/* Discards unmap whole extents, whether or not the devices take them. */
+	ti->num_discard_bios = 1;
+	ti->discards_supported = true;
 	couche_split_discards(ti);
 	ti->per_io_data_size = sizeof(struct couche_bio);
 	c->last_decay = jiffies;
@@ -459,6 +477,9 @@ static void couche_postsuspend(struct dm_target *ti)
 {
 	struct couche *c = ti->private;
 
+	/* Demotions started for writes that waited for room, once they ended. */
+	wait_event(c->mig_wait, !READ_ONCE(c->mig_running) &&
+		   !READ_ONCE(c->mig_committing));
 	cancel_delayed_work_sync(&c->waker);
 	flush_workqueue(c->wq);
 	/* A worker that passed its quiescing check may have re-armed it. */
@@ -493,6 +514,8 @@ static void couche_resume(struct dm_target *ti)
  *   {<name> <used>/<total> <health>}{#tiers}
  *   migrations <queued> <running> <done> <failed>
  *   cache <hits> <misses>
+ *   scrub <idle|running> <checked> <repaired> <unrepairable>
+ *   space <demoted> <waiting> <nospace> <unmapped>
  * meta counts 4 KiB blocks; used/total count extents; health has one
  * character per member: A alive, a rebuilding, D dead.
  */
@@ -523,6 +546,8 @@ static void couche_status(struct dm_target *ti, status_type_t type,
 		DMEMIT(" cache %llu %llu", c->stats.cache_hits, c->stats.cache_misses);
 		DMEMIT(" scrub %s %llu %llu %llu", c->scrub.running ? "running" : "idle",
 		       c->scrub.checked, c->scrub.repaired, c->scrub.unrepairable);
+		DMEMIT(" space %llu %u %llu %llu", c->stats.demoted, c->nr_nospace,
+		       c->stats.nospace, c->stats.unmapped);
 		spin_unlock_irq(&c->lock);
 		break;
 	case STATUSTYPE_TABLE:
@@ -661,17 +686,17 @@ static void couche_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	struct couche *c = ti->private;
 
 	/*
-	 * No I/O crosses an extent; discards go down extent by extent.  Newer
-	 * kernels derive max_discard_sectors from the hardware limit: set both.
+	 * Discards go down extent by extent; newer kernels derive
+	 * max_discard_sectors from the hardware limit: set both.  Without
+	 * passdown only whole extents matter, so say so to the filesystem.
 	 */
-	if (c->params.discard_passdown) {
-		limits->max_hw_discard_sectors = min_t(unsigned int,
-						       limits->max_hw_discard_sectors,
-						       c->extent_sectors);
-		limits->max_discard_sectors = min_t(unsigned int,
-						    limits->max_discard_sectors,
-						    c->extent_sectors);
-	}
+	limits->max_hw_discard_sectors = c->extent_sectors;
+	limits->max_discard_sectors = c->extent_sectors;
+	if (c->params.discard_passdown)
+		limits->discard_granularity = max(limits->discard_granularity,
+						  limits->logical_block_size);
+	else
+		limits->discard_granularity = c->extent_sectors << SECTOR_SHIFT;
 }
 
 static struct target_type couche_target = {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Flush and FUA reach the tier devices, a migration's commit flushes the
-# device it copied to, discards pass down only with discard_passdown, and
-# the stacked limits are right.
+# device it copied to, discards unmap whole extents and pass down with
+# discard_passdown, and the stacked limits are right.
 . ./lib.sh
 wipe $META $HOT $WARM $COLD
 insmod /lib/modules/brd.ko rd_nr=1 rd_size=65536
@@ -41,7 +41,13 @@ dmsetup remove lwh
 wipe $META $HOT $WARM $COLD
 check "volume on ramdisks" dmsetup create $VOL --table "0 40960 couche $META $EXT 2 3 hot linear $HOT 3 warm linear $WARM"
 dm=$(dmsetup info -c -o blkdevname --noheadings $VOL)
-is "$(cat /sys/block/$dm/queue/discard_max_bytes)" 0 "no discard without discard_passdown"
+is "$(cat /sys/block/$dm/queue/discard_max_bytes)" 1048576 "discards are taken without discard_passdown (they unmap extents)"
+is "$(cat /sys/block/$dm/queue/discard_granularity)" 1048576 "in whole extents"
+check "write 2 MiB" pattern write $DEV 0 512 9
+check "discard extent 0" blkdiscard -o 0 -l 1048576 $DEV
+check "it reads as zeros" cmp -n 1048576 $DEV /dev/zero
+check "extent 1 keeps its data" pattern verify $DEV 256 256 9
+is "$(dmsetup message $VOL 0 extents 0 | awk '{ print $2 }')" "-" "extent 0 is unmapped"
 check "remove" dmsetup remove $VOL
 check "with discard_passdown" dmsetup create $VOL --table "0 40960 couche $META $EXT 2 3 hot linear $HOT 3 warm linear $WARM 1 discard_passdown"
 dm=$(dmsetup info -c -o blkdevname --noheadings $VOL)

@@ -4,6 +4,7 @@
  *
  *   pattern write DEV FIRST COUNT TAG    blocks FIRST.. tagged TAG (1..2^32-1)
  *   pattern write-dsync ...              the same with O_DIRECT|O_DSYNC (FUA)
+ *   pattern write-direct ...             the same with O_DIRECT, 1 MiB a write
  *   pattern verify DEV FIRST COUNT TAG   exit 1 at the first block that differs
  *   pattern scan DEV FIRST COUNT         "<block> <tag>" per block; tag 0 is
  *                                        all zeros, -1 is anything else
@@ -55,15 +56,26 @@ static int64_t identify(const uint32_t *b, uint64_t block)
 	return memcmp(b, want, BS) ? -1 : (int64_t)b[3];
 }
 
+#define CHUNK 256	/* blocks a read or write: 1 MiB */
+
+static int open_mode(const char *mode)
+{
+	if (!strcmp(mode, "write-dsync"))
+		return O_WRONLY | O_DIRECT | O_DSYNC;
+	if (!strcmp(mode, "write-direct"))
+		return O_WRONLY | O_DIRECT;
+	return strncmp(mode, "write", 5) ? O_RDONLY : O_WRONLY;
+}
+
 int main(int argc, char **argv)
 {
-	static uint32_t buf[BS / 4] __attribute__((aligned(BS)));
-	uint64_t first, count, i;
+	static uint32_t buf[CHUNK][BS / 4] __attribute__((aligned(BS)));
+	uint64_t first, count, i, j, n;
 	uint32_t tag = 0;
-	int fd, write_mode;
+	int fd, write_mode, chunk;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: pattern write|verify DEV FIRST COUNT TAG | scan DEV FIRST COUNT\n");
+		fprintf(stderr, "usage: pattern write|write-dsync|write-direct|verify DEV FIRST COUNT TAG | scan DEV FIRST COUNT\n");
 		return 2;
 	}
 	write_mode = !strncmp(argv[1], "write", 5);
@@ -74,33 +86,42 @@ int main(int argc, char **argv)
 			return 2;
 		tag = strtoul(argv[5], NULL, 10);
 	}
-	fd = open(argv[2], !write_mode ? O_RDONLY :
-		  !strcmp(argv[1], "write-dsync") ? O_WRONLY | O_DIRECT | O_DSYNC : O_WRONLY);
+	fd = open(argv[2], open_mode(argv[1]));
 	if (fd < 0) {
 		fprintf(stderr, "pattern: %s: %s\n", argv[2], strerror(errno));
 		return 2;
 	}
-	for (i = first; i < first + count; i++) {
+	/* write-dsync keeps one FUA write per block; the rest go a MiB at a time. */
+	chunk = !strcmp(argv[1], "write-dsync") ? 1 : CHUNK;
+	for (i = first; i < first + count; i += n) {
 		off_t off = (off_t)i * BS;
 
+		n = first + count - i < (uint64_t)chunk ? first + count - i : (uint64_t)chunk;
 		if (write_mode) {
-			fill(buf, i, tag);
-			if (pwrite(fd, buf, BS, off) != BS) {
-				fprintf(stderr, "pattern: write block %" PRIu64 ": %s\n", i, strerror(errno));
+			for (j = 0; j < n; j++)
+				fill(buf[j], i + j, tag);
+			if (pwrite(fd, buf, n * BS, off) != (ssize_t)(n * BS)) {
+				fprintf(stderr, "pattern: write blocks %" PRIu64 "-%" PRIu64 ": %s\n",
+					i, i + n - 1, strerror(errno));
 				return 1;
 			}
 			continue;
 		}
-		if (pread(fd, buf, BS, off) != BS) {
-			fprintf(stderr, "pattern: read block %" PRIu64 ": %s\n", i, strerror(errno));
+		if (pread(fd, buf, n * BS, off) != (ssize_t)(n * BS)) {
+			fprintf(stderr, "pattern: read blocks %" PRIu64 "-%" PRIu64 ": %s\n",
+				i, i + n - 1, strerror(errno));
 			return 1;
 		}
-		if (!strcmp(argv[1], "scan")) {
-			printf("%" PRIu64 " %" PRId64 "\n", i, identify(buf, i));
-		} else if (identify(buf, i) != (int64_t)tag) {
-			fprintf(stderr, "pattern: block %" PRIu64 " is not tag %u (found %" PRId64 ")\n",
-				i, tag, identify(buf, i));
-			return 1;
+		for (j = 0; j < n; j++) {
+			int64_t got = identify(buf[j], i + j);
+
+			if (!strcmp(argv[1], "scan")) {
+				printf("%" PRIu64 " %" PRId64 "\n", i + j, got);
+			} else if (got != (int64_t)tag) {
+				fprintf(stderr, "pattern: block %" PRIu64 " is not tag %u (found %" PRId64 ")\n",
+					i + j, tag, got);
+				return 1;
+			}
 		}
 	}
 	if (write_mode && fsync(fd)) {

@@ -25,6 +25,11 @@ copy_bin() {
 copy_bin /sbin/dmsetup /sbin/dmsetup
 copy_bin /usr/bin/fio /usr/bin/fio
 copy_bin /usr/bin/setpriv /usr/bin/setpriv
+# Real filesystems on volumes: call these by full path (busybox has applets
+# of the same names).
+for b in mke2fs e2fsck mkfs.xfs xfs_repair fstrim; do
+	copy_bin /usr/sbin/$b /usr/sbin/$b
+done
 for t in pattern replay-log couchestorctl nlfuzz; do
 	copy_bin "$top/tools/$t" "/usr/local/bin/$t"
 done
@@ -38,7 +43,8 @@ if [ -n "$DEBUG_KERNEL" ]; then
 	install -m 644 "$DEBUG_MODULE" "$stage/lib/modules/dm-couche.ko"
 else
 	for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
-		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay dm-zero dm-cache dm-cache-smq; do
+		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay dm-zero dm-cache dm-cache-smq \
+		 ext4 xfs; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		install -D -m 644 "$ko" "$stage$ko"

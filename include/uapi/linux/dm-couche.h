@@ -15,7 +15,7 @@
  *		 NR_EXTENTS, META_USED, META_TOTAL (4 KiB blocks), FLAGS,
  *		 PARAMS (nest of COUCHE_PARAM_A_*), TIERS (nest of
  *		 COUCHE_DEV_A_TIER, each a nest of COUCHE_TIER_A_*), MIG_*,
- *		 CACHE_*, SCRUB_*
+ *		 CACHE_*, SCRUB_*, DEMOTED, WAITING, NOSPACE, UNMAPPED
  *
  * COUCHE_CMD_GET_EXTENTS (dump)
  *	request: the volume; optional FIRST/LAST (range), FILTER_TIER,
@@ -152,6 +152,10 @@ enum couche_dev_attr {
 	COUCHE_DEV_A_ERROR,		/* u32: errno (positive) */
 	COUCHE_DEV_A_EVENTS_DROPPED,	/* u64: events lost to a full queue */
 	COUCHE_DEV_A_MAPPED_ONLY,	/* flag: GET_EXTENTS: only written extents */
+	COUCHE_DEV_A_DEMOTED,		/* u64: extents the kernel moved down for room */
+	COUCHE_DEV_A_WAITING,		/* u32: writes waiting for room now */
+	COUCHE_DEV_A_NOSPACE,		/* u64: writes failed with ENOSPC */
+	COUCHE_DEV_A_UNMAPPED,		/* u64: extents freed by discards */
 	__COUCHE_DEV_A_MAX
 };
 
@@ -178,10 +182,11 @@ enum couche_tier_attr {
 	COUCHE_TIER_A_CHUNK_SECTORS,	/* u32: raid6 */
 	COUCHE_TIER_A_SLOTS,		/* u32: extents it can hold */
 	COUCHE_TIER_A_USED,		/* u32: extents it holds */
-	COUCHE_TIER_A_RESERVE,		/* u32: slots new writes leave free */
+	COUCHE_TIER_A_RESERVE,		/* u32: low watermark: below it the kernel demotes */
 	COUCHE_TIER_A_REBUILD_DONE,	/* u32: raid6 slots rebuilt, while rebuilding */
 	COUCHE_TIER_A_MEMBERS,		/* nest of COUCHE_TIER_A_MEMBER */
 	COUCHE_TIER_A_MEMBER,		/* nest: COUCHE_MEMBER_A_* */
+	COUCHE_TIER_A_WM_HIGH,		/* u32: ... until this many slots are free */
 	__COUCHE_TIER_A_MAX
 };
 
@@ -227,6 +232,9 @@ enum couche_event {
 	COUCHE_EVENT_RESERVE_LOW,	/* TIER_INDEX: new writes skip it */
 	COUCHE_EVENT_METADATA_ERROR,	/* ERROR: the volume is read-only now */
 	COUCHE_EVENT_SCRUB_DONE,	/* DONE stripes checked, TOTAL */
+	COUCHE_EVENT_MAKING_ROOM,	/* TIER_INDEX fell below its low watermark:
+					 * DONE free slots, TOTAL the high one */
+	COUCHE_EVENT_NO_SPACE,		/* DONE writes failed with ENOSPC; FIRST */
 	__COUCHE_EVENT_MAX
 };
 
