@@ -68,6 +68,10 @@ struct couche_tier {
 	u32 wm_high;		/* ... until this many slots are free again */
 	u32 outgoing;		/* extents moving out: their slots free at commit */
 	bool demoting;		/* fell below reserve, not yet back at wm_high */
+	/* Demotion candidates (space.c): c->cand + t * COUCHE_ROOM_BATCH */
+	u32 nr_cand, cand_next;
+	unsigned long cand_time;	/* of the last scan */
+	u64 cand_empty_seq;		/* dirty_seq when nothing could move */
 	/* raid6: k data members, chunk size, stripes per slot */
 	u32 k;
 	u32 chunk_sectors;
@@ -204,12 +208,9 @@ struct couche {
 	u32 nr_nospace;
 	bool room_freed;		/* a linear slot was freed: retry them */
 	u8 room_why;			/* why no demotion could start */
-	u8 cand_tier;			/* tier the candidates were taken from */
-	u32 nr_cand, cand_next;
-	unsigned long cand_time;
-	u64 cand_empty_seq[COUCHE_MAX_TIERS];	/* dirty_seq when nothing could move */
-	struct couche_rank cand[COUCHE_ROOM_BATCH];	/* coldest first */
+	struct couche_rank *cand;	/* per tier, coldest first */
 	struct list_head unmap_ops;	/* unmapped in memory, to commit */
+	u32 nr_unmapping;		/* unmaps not yet ended */
 
 	struct dm_kcopyd_client *kcopyd;
 	struct workqueue_struct *wq;

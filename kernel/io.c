@@ -138,6 +138,14 @@ static void remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb
 	pb->member = nr;
 }
 
+/* Partial discards of a mapped extent go to its device if it takes them. */
+static bool passes_down(struct couche *c, u32 e)
+{
+	return (e & CE_MAPPED) && c->params.discard_passdown &&
+		!couche_is_raid6(c, ce_tier(e)) &&
+		bdev_max_discard_sectors(c->tiers[ce_tier(e)].members[0].dev->bdev);
+}
+
 static bool is_empty_flush(struct bio *bio)
 {
 	return (bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio);
@@ -182,20 +190,21 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 
 	epoch_enter(c, pb);
 	e = READ_ONCE(c->map[extent]);
-	/*
-	 * The entry before the commit state: a new entry is published after
-	 * the dirty_seq bump that makes it uncommitted (finish_provision()).
-	 */
-	smp_rmb();
-	if ((bio->bi_opf & REQ_FUA) && couche_uncommitted(c)) {
-		epoch_exit(c, pb);
-		defer_bio(c, bio, &c->flush_bios);
-		return DM_MAPIO_SUBMITTED;
+	if (bio->bi_opf & REQ_FUA) {
+		/*
+		 * The entry before the commit state: a new entry is published
+		 * after the dirty_seq bump that makes it uncommitted.
+		 */
+		smp_rmb();
+		if (couche_uncommitted(c)) {
+			epoch_exit(c, pb);
+			defer_bio(c, bio, &c->flush_bios);
+			return DM_MAPIO_SUBMITTED;
+		}
 	}
 	if (discard && !(e & CE_BUSY) && !couche_discard_unmaps(c, bio)) {
 		/* Part of an extent: to its device, or nowhere. */
-		if ((e & CE_MAPPED) && c->params.discard_passdown &&
-		    !couche_is_raid6(c, ce_tier(e))) {
+		if (passes_down(c, e)) {
 			remap(c, bio, pb, e, offset);
 			return DM_MAPIO_REMAPPED;
 		}
@@ -242,6 +251,8 @@ void couche_member_failed(struct couche *c, struct couche_member *m,
 
 	if (!xchg(&m->dead, true)) {
 		DMERR_LIMIT("%s on %s: member marked dead", why, m->dev->name);
+		/* Writes waiting for room may have to go elsewhere, or fail. */
+		WRITE_ONCE(c->room_freed, true);
 		for (t = 0; t < c->nr_tiers; t++)
 			for (i = 0; i < c->tiers[t].nr_members; i++)
 				if (&c->tiers[t].members[i] == m)
@@ -263,7 +274,10 @@ int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 		couche_member_failed(c, &c->tiers[pb->tier].members[pb->member],
 				     "I/O error");
 	if (pb->op) {
-		/* A first write that filled its slot: it ends once mapped. */
+		/*
+		 * A first write that filled its slot: it ends once mapped, when
+		 * finish_provision() ends it again and this runs a second time.
+		 */
 		struct couche_op *op = pb->op;
 
 		pb->op = NULL;
@@ -362,7 +376,8 @@ int couche_pick_new_tier(struct couche *c, u32 e)
 	bool usable = false;
 	unsigned int t;
 
-	if (e & CE_PINNED) {
+	/* A pin names a linear tier; one naming raid6 is corrupt: ignore it. */
+	if ((e & CE_PINNED) && !couche_is_raid6(c, ce_tier(e))) {
 		t = ce_tier(e);
 		if (!couche_tier_usable(c, t))
 			return -EIO;
@@ -477,8 +492,7 @@ static int process_bio(struct couche *c, struct bio *bio, bool committed)
 	if (bio_op(bio) == REQ_OP_DISCARD) {
 		if ((e & CE_MAPPED) && couche_discard_unmaps(c, bio))
 			return couche_start_unmap(c, bio, extent);
-		if ((e & CE_MAPPED) && c->params.discard_passdown &&
-		    !couche_is_raid6(c, ce_tier(e)))
+		if (passes_down(c, e))
 			submit_mapped(c, bio, e);
 		else
 			bio_endio(bio);

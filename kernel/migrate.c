@@ -157,7 +157,9 @@ void couche_start_migrations(struct couche *c)
 		if (!op)
 			break;	/* retried when an op completes */
 		if (couche_room_next(c, op, urgent)) {
-			c->mig_tokens -= c->extent_sectors / 2;
+			/* What writes wait for is not charged to the others. */
+			if (!urgent)
+				c->mig_tokens -= c->extent_sectors / 2;
 			list_add_tail(&op->list, &started);
 			continue;
 		}
@@ -334,6 +336,18 @@ int couche_promote(struct couche *c, struct bio *bio, u32 extent)
 		return -ENOMEM;
 	spin_lock_irq(&c->lock);
 	e = c->map[extent];
+	if (e & CE_BUSY) {
+		/* A scrub took it since the caller looked: after that, then. */
+		struct couche_op *busy = couche_op_find(c, extent);
+
+		if (busy)
+			bio_list_add(&busy->deferred, bio);
+		spin_unlock_irq(&c->lock);
+		mempool_free(op, &c->op_pool);
+		if (WARN_ON_ONCE(!busy))
+			bio_io_error(bio);
+		return 0;
+	}
 	/* Its pin, if any, names the raid6 tier it is in: place it as new. */
 	t = couche_pick_new_tier(c, e & ~CE_PINNED);
 	if (t >= 0 && couche_slot_alloc(&c->tiers[t].slots, &op->dst_slot))

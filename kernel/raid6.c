@@ -18,6 +18,7 @@
 #include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/raid/pq.h>
 #include <linux/vmalloc.h>
 
@@ -286,11 +287,18 @@ static void r6_read_bio(struct couche *c, struct bio *bio, u32 e)
 	bio_endio(bio);
 }
 
+/*
+ * Copies and degraded reads allocate their buffers as they go, and writes
+ * to the volume may wait for them (a promotion, a demotion for room):
+ * reclaim must not write back to the volume meanwhile.
+ */
 static void do_copy(struct work_struct *ws)
 {
 	struct couche_op *op = container_of(ws, struct couche_op, copy_work);
+	unsigned int noio = memalloc_noio_save();
 
 	couche_op_done(r6_copy(op->c, op) ? 1 : 0, 0, op);
+	memalloc_noio_restore(noio);
 }
 
 /* Runs a migration into or out of a raid6 tier; ends in couche_op_done(). */
@@ -303,8 +311,10 @@ void couche_r6_queue_copy(struct couche *c, struct couche_op *op)
 static void do_read(struct work_struct *ws)
 {
 	struct couche_bio *pb = container_of(ws, struct couche_bio, work);
+	unsigned int noio = memalloc_noio_save();
 
 	r6_read_bio(pb->c, dm_bio_from_per_bio_data(pb, sizeof(*pb)), pb->e);
+	memalloc_noio_restore(noio);
 }
 
 /*

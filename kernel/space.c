@@ -115,6 +115,8 @@ static int demote_dest(struct couche *c, unsigned int t)
  */
 static void scan_coldest(struct couche *c, unsigned int t)
 {
+	struct couche_rank *cand = c->cand + t * COUCHE_ROOM_BATCH;
+	struct couche_tier *tier = &c->tiers[t];
 	u64 seq = READ_ONCE(c->dirty_seq);
 	bool busy = false;
 	u32 i, nr = 0;
@@ -132,15 +134,31 @@ static void scan_coldest(struct couche *c, unsigned int t)
 		}
 		x.index = i;
 		x.heat = atomic_read(&c->score[i]);
-		couche_rank_push(c->cand, &nr, COUCHE_ROOM_BATCH, x, false);
+		couche_rank_push(cand, &nr, COUCHE_ROOM_BATCH, x, false);
 	}
-	couche_rank_sort(c->cand, nr, false);
-	c->cand_tier = t;
-	c->nr_cand = nr;
-	c->cand_next = 0;
-	c->cand_time = jiffies;
+	couche_rank_sort(cand, nr, false);
+	spin_lock_irq(&c->lock);
+	tier->nr_cand = nr;
+	tier->cand_next = 0;
+	tier->cand_time = jiffies;
 	if (!nr && !busy)
-		c->cand_empty_seq[t] = seq;
+		tier->cand_empty_seq = seq;
+	spin_unlock_irq(&c->lock);
+}
+
+/*
+ * Lock held: whether to scan tier @t for candidates now.  A scan that
+ * found nothing is repeated once the map has changed if nothing was busy
+ * (a pin, a write, a move), else after a tenth of a second: the extents
+ * busy then may be movable.
+ */
+static bool scan_due(struct couche_tier *tier, u64 seq)
+{
+	if (tier->nr_cand)
+		return true;
+	if (tier->cand_empty_seq == seq)
+		return false;
+	return time_after(jiffies, tier->cand_time + HZ / 10) || !tier->cand_time;
 }
 
 /*
@@ -152,6 +170,7 @@ bool couche_room_next(struct couche *c, struct couche_op *op, bool urgent)
 {
 	unsigned long scanned = 0;
 	bool full = false, pinned = false;
+	struct couche_tier *tier;
 	int t, d;
 
 again:
@@ -164,11 +183,12 @@ again:
 			full = true;
 			continue;
 		}
+		tier = &c->tiers[t];
 		/* Heat moves on: candidates older than a second are scanned again. */
-		if (c->cand_tier == t && time_after(jiffies, c->cand_time + HZ))
-			c->nr_cand = 0;
-		while (c->cand_tier == t && c->cand_next < c->nr_cand) {
-			u32 x = c->cand[c->cand_next++].index;
+		if (tier->nr_cand && time_after(jiffies, tier->cand_time + HZ))
+			tier->nr_cand = 0;
+		while (tier->cand_next < tier->nr_cand) {
+			u32 x = c->cand[t * COUCHE_ROOM_BATCH + tier->cand_next++].index;
 
 			if (!movable(c->map[x], t) ||
 			    couche_slot_alloc(&c->tiers[d].slots, &op->dst_slot))
@@ -185,7 +205,9 @@ again:
 			spin_unlock_irq(&c->lock);
 			return true;
 		}
-		if (!(scanned & BIT(t)) && c->cand_empty_seq[t] != c->dirty_seq) {
+		if (tier->cand_next >= tier->nr_cand)
+			tier->nr_cand = 0;	/* used up */
+		if (!(scanned & BIT(t)) && scan_due(tier, c->dirty_seq)) {
 			scanned |= BIT(t);
 			spin_unlock_irq(&c->lock);
 			scan_coldest(c, t);
@@ -202,25 +224,32 @@ again:
 }
 
 /*
- * Worker, after starting migrations: writes waiting for room fail with
- * ENOSPC once nothing that could free a slot is under way and no
- * demotion could start.
+ * Worker, after starting migrations: writes waiting for room fail once
+ * nothing that could free a slot is under way and no demotion could
+ * start (ENOSPC), or at once if they can never be written here (EIO).
  */
 void couche_room_check(struct couche *c)
 {
+	blk_status_t status = BLK_STS_NOSPC;
 	struct bio_list bios;
 	struct bio *bio;
 	u32 n;
 
 	spin_lock_irq(&c->lock);
-	if (c->nr_nospace && c->room_freed) {
+	if (!c->nr_nospace) {
+		spin_unlock_irq(&c->lock);
+		return;
+	}
+	if (c->meta_failed || c->params.read_only ||
+	    couche_pick_new_tier(c, 0) == -EIO) {
+		status = BLK_STS_IOERR;
+	} else if (c->room_freed) {
 		/* A slot came free since they were last tried. */
 		spin_unlock_irq(&c->lock);
 		couche_wake(c);
 		return;
-	}
-	if (!c->nr_nospace || c->mig_running || c->mig_committing ||
-	    !list_empty(&c->unmap_ops) || c->room_why == COUCHE_ROOM_OK) {
+	} else if (c->mig_running || c->mig_committing || c->nr_unmapping ||
+		   c->room_why == COUCHE_ROOM_OK) {
 		spin_unlock_irq(&c->lock);
 		return;
 	}
@@ -228,19 +257,25 @@ void couche_room_check(struct couche *c)
 	bio_list_init(&c->nospace_bios);
 	n = c->nr_nospace;
 	c->nr_nospace = 0;
-	c->stats.nospace += n;
+	if (status == BLK_STS_NOSPC)
+		c->stats.nospace += n;
 	spin_unlock_irq(&c->lock);
 
-	DMERR_LIMIT("%u write(s) failed with ENOSPC: no linear tier has a free slot, and %s",
-		    n, c->room_why == COUCHE_ROOM_PINNED ?
-		    "only pinned extents could move: unpin some or migrate them down" :
-		    "no slower tier can take an extent (full or degraded)");
-	bio = bio_list_peek(&bios);
-	couche_event(c, COUCHE_EVENT_NO_SPACE, -1, -1,
-		     dm_target_offset(c->ti, bio->bi_iter.bi_sector) >> c->extent_shift,
-		     n, 0, -ENOSPC);
+	if (status == BLK_STS_NOSPC) {
+		DMERR_LIMIT("%u write(s) failed with ENOSPC: no linear tier has a free slot, and %s",
+			    n, c->room_why == COUCHE_ROOM_PINNED ?
+			    "only pinned extents could move: unpin some or migrate them down" :
+			    "no slower tier can take an extent (full or degraded)");
+		bio = bio_list_peek(&bios);
+		couche_event(c, COUCHE_EVENT_NO_SPACE, -1, -1,
+			     dm_target_offset(c->ti, bio->bi_iter.bi_sector) >> c->extent_shift,
+			     n, 0, -ENOSPC);
+	} else {
+		DMERR_LIMIT("%u write(s) waiting for room failed: the volume is read-only or has no healthy linear tier",
+			    n);
+	}
 	while ((bio = bio_list_pop(&bios))) {
-		bio->bi_status = BLK_STS_NOSPC;
+		bio->bi_status = status;
 		bio_endio(bio);
 	}
 }

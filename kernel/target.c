@@ -234,6 +234,7 @@ static int size_tiers(struct couche *c, char **error)
 		}
 		tier->reserve = div_u64(nr * c->params.reserve_pct + 99, 100);
 		tier->wm_high = min_t(u64, nr, 2ull * tier->reserve);
+		tier->cand_empty_seq = U64_MAX;
 		usable += nr - tier->reserve;
 		total += nr;
 		raid6 |= tier->kind == COUCHE_TIER_RAID6;
@@ -271,6 +272,9 @@ static int alloc_state(struct couche *c, char **error)
 		goto nomem;
 	c->r6_wq = alloc_workqueue("dm-" DM_MSG_PREFIX "-r6", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!c->r6_wq)
+		goto nomem;
+	c->cand = kcalloc(c->nr_tiers * COUCHE_ROOM_BATCH, sizeof(*c->cand), GFP_KERNEL);
+	if (!c->cand)
 		goto nomem;
 	c->kcopyd = dm_kcopyd_client_create(NULL);
 	if (IS_ERR(c->kcopyd)) {
@@ -322,7 +326,6 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	bio_list_init(&c->flush_bios);
 	bio_list_init(&c->nospace_bios);
 	INIT_LIST_HEAD(&c->unmap_ops);
-	memset(c->cand_empty_seq, 0xff, sizeof(c->cand_empty_seq));
 	INIT_WORK(&c->worker, do_worker);
 	INIT_DELAYED_WORK(&c->waker, do_waker);
 	INIT_WORK(&c->rebuild_work, couche_r6_rebuild);
@@ -433,6 +436,7 @@ static void couche_dtr(struct dm_target *ti)
 	if (c->wq)
 		destroy_workqueue(c->wq);
 	mempool_exit(&c->op_pool);
+	kfree(c->cand);
 	couche_meta_close(c);
 	kvfree(c->score);
 	kvfree(c->writes);
@@ -453,12 +457,14 @@ static void couche_presuspend(struct dm_target *ti)
 {
 	struct couche *c = ti->private;
 
-	/* Let running copies finish; queued ones wait for resume. */
+	/*
+	 * Queued migrations wait for resume; running ones finish before
+	 * postsuspend goes on, and so do demotions that writes still coming
+	 * in need for room.
+	 */
 	spin_lock_irq(&c->lock);
 	c->quiescing = true;
 	spin_unlock_irq(&c->lock);
-	wait_event(c->mig_wait, !READ_ONCE(c->mig_running) &&
-		   !READ_ONCE(c->mig_committing));
 	flush_work(&c->rebuild_work);	/* it stops at the next slot */
 	flush_work(&c->scrub_work);	/* and this at the next extent */
 }
@@ -477,7 +483,7 @@ static void couche_postsuspend(struct dm_target *ti)
 {
 	struct couche *c = ti->private;
 
-	/* Demotions started for writes that waited for room, once they ended. */
+	/* No I/O is left: what still copies was started for it, or before. */
 	wait_event(c->mig_wait, !READ_ONCE(c->mig_running) &&
 		   !READ_ONCE(c->mig_committing));
 	cancel_delayed_work_sync(&c->waker);
@@ -692,16 +698,20 @@ static void couche_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	 */
 	limits->max_hw_discard_sectors = c->extent_sectors;
 	limits->max_discard_sectors = c->extent_sectors;
+	limits->discard_alignment = 0;
+	limits->discard_misaligned = 0;
 	if (c->params.discard_passdown)
-		limits->discard_granularity = max(limits->discard_granularity,
-						  limits->logical_block_size);
+		limits->discard_granularity =
+			clamp_t(unsigned int, limits->discard_granularity,
+				limits->logical_block_size,
+				c->extent_sectors << SECTOR_SHIFT);
 	else
 		limits->discard_granularity = c->extent_sectors << SECTOR_SHIFT;
 }
 
 static struct target_type couche_target = {
 	.name = COUCHE_TARGET_NAME,
-	.version = { 1, 0, 0 },
+	.version = { 1, 1, 0 },
 	.features = DM_TARGET_SINGLETON,	/* netlink knows a volume by its device */
 	.module = THIS_MODULE,
 	.ctr = couche_ctr,

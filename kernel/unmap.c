@@ -43,12 +43,13 @@ int couche_start_unmap(struct couche *c, struct bio *bio, u32 extent)
 	if (e & CE_BUSY) {
 		/* A scrub took it since the caller looked: after that, then. */
 		busy = couche_op_find(c, extent);
-		if (!WARN_ON_ONCE(!busy)) {
+		if (busy)
 			bio_list_add(&busy->deferred, bio);
-			spin_unlock_irq(&c->lock);
-			mempool_free(op, &c->op_pool);
-			return 0;
-		}
+		spin_unlock_irq(&c->lock);
+		mempool_free(op, &c->op_pool);
+		if (WARN_ON_ONCE(!busy))
+			bio_io_error(bio);
+		return 0;
 	}
 	if (!(e & CE_MAPPED)) {
 		spin_unlock_irq(&c->lock);
@@ -59,11 +60,17 @@ int couche_start_unmap(struct couche *c, struct bio *bio, u32 extent)
 	op->src_tier = ce_tier(e);
 	op->src_slot = ce_slot(e);
 	op->bio = bio;
-	/* A pinned extent stays pinned to its tier, as one never written. */
-	c->map[extent] = (e & CE_PINNED) ? (e & (CE_PINNED | CE_TIER_MASK)) : 0;
+	/*
+	 * A pinned extent stays pinned to its tier, as one never written; not
+	 * to a raid6 tier (a pin whose move has not run yet): new extents go
+	 * to linear tiers.
+	 */
+	c->map[extent] = (e & CE_PINNED) && !couche_is_raid6(c, op->src_tier) ?
+		e & (CE_PINNED | CE_TIER_MASK) : 0;
 	couche_op_insert(c, op);
 	couche_mark_dirty(c, extent);
 	c->tiers[op->src_tier].outgoing++;
+	c->nr_unmapping++;
 	list_add_tail(&op->list, &c->unmap_ops);
 	spin_unlock_irq(&c->lock);
 	return 0;
@@ -124,6 +131,7 @@ void couche_unmap_done(struct couche *c, struct couche_op *op)
 	spin_lock_irq(&c->lock);
 	couche_op_remove(c, op);
 	c->tiers[op->src_tier].outgoing--;
+	c->nr_unmapping--;
 	if (!op->error) {
 		couche_release_slot(c, op->src_tier, op->src_slot);
 		c->stats.unmapped++;

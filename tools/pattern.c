@@ -61,10 +61,10 @@ static int64_t identify(const uint32_t *b, uint64_t block)
 static int open_mode(const char *mode)
 {
 	if (!strcmp(mode, "write-dsync"))
-		return O_WRONLY | O_DIRECT | O_DSYNC;
+		return O_WRONLY | O_CREAT | O_DIRECT | O_DSYNC;
 	if (!strcmp(mode, "write-direct"))
-		return O_WRONLY | O_DIRECT;
-	return strncmp(mode, "write", 5) ? O_RDONLY : O_WRONLY;
+		return O_WRONLY | O_CREAT | O_DIRECT;
+	return strncmp(mode, "write", 5) ? O_RDONLY : O_WRONLY | O_CREAT;
 }
 
 int main(int argc, char **argv)
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 			return 2;
 		tag = strtoul(argv[5], NULL, 10);
 	}
-	fd = open(argv[2], open_mode(argv[1]));
+	fd = open(argv[2], open_mode(argv[1]), 0644);
 	if (fd < 0) {
 		fprintf(stderr, "pattern: %s: %s\n", argv[2], strerror(errno));
 		return 2;
