@@ -549,6 +549,15 @@ static void on_event(const struct cs_event *ev, void *arg)
 		cs_log(CS_WARN, "a tier is down to its reserve: new data goes to slower tiers",
 		       "volume", ev->volume, NULL);
 		break;
+	case COUCHE_EVENT_MAKING_ROOM:
+		cs_log(CS_INFO, "the kernel is moving a tier's coldest extents down to keep free "
+		       "slots", "volume", ev->volume, NULL);
+		break;
+	case COUCHE_EVENT_NO_SPACE:
+		cs_log(CS_ERROR, "writes failed with ENOSPC: every tier is full or pinned; "
+		       "unpin extents, add a tier device, or free space (fstrim)",
+		       "volume", ev->volume, NULL);
+		break;
 	case COUCHE_EVENT_METADATA_ERROR:
 		cs_log(CS_ERROR, "metadata commit failed: the volume is read-only; check the "
 		       "metadata device", "volume", ev->volume, NULL);

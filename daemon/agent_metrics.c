@@ -25,6 +25,9 @@ static const char *const per_volume[] = {
 	"couchestor_extents_misplaced", "couchestor_member_healthy",
 	"couchestor_cache_hits_total", "couchestor_cache_misses_total",
 	"couchestor_events_dropped_total", "couchestor_volume_degraded",
+	"couchestor_kernel_demotions_total", "couchestor_writes_waiting_for_room",
+	"couchestor_writes_nospace_total", "couchestor_extents_unmapped_total",
+	"couchestor_tier_free_low_watermark",
 };
 
 int cs_agent_metrics_declare(struct cs_metrics *m)
@@ -70,6 +73,20 @@ int cs_agent_metrics_declare(struct cs_metrics *m)
 				CS_L("volume"));
 	r |= cs_metrics_counter(m, "couchestor_events_dropped_total",
 				"Kernel events lost to a full queue.", CS_L("volume"));
+	r |= cs_metrics_counter(m, "couchestor_kernel_demotions_total",
+				"Extents the kernel moved down on its own to keep free slots in "
+				"a tier (not asked by the agent).", CS_L("volume"));
+	r |= cs_metrics_gauge(m, "couchestor_writes_waiting_for_room",
+			      "Writes the kernel holds until a demotion frees a slot.",
+			      CS_L("volume"));
+	r |= cs_metrics_counter(m, "couchestor_writes_nospace_total",
+				"Writes failed with ENOSPC: no tier could make room.",
+				CS_L("volume"));
+	r |= cs_metrics_counter(m, "couchestor_extents_unmapped_total",
+				"Extents freed by discards (fstrim).", CS_L("volume"));
+	r |= cs_metrics_gauge(m, "couchestor_tier_free_low_watermark",
+			      "Free extents below which the kernel demotes from a linear tier; "
+			      "the agent never fills a tier past it.", CS_L("volume", "tier"));
 	r |= cs_metrics_histogram(m, "couchestor_policy_cycle_seconds",
 				  "Time of one policy cycle over every volume.", NULL,
 				  cycle_bounds, sizeof(cycle_bounds) / sizeof(cycle_bounds[0]));
@@ -94,6 +111,9 @@ static void tier_metrics(struct cs_metrics *m, const struct cs_vol *v)
 			       ti->used);
 		cs_metrics_set(m, "couchestor_tier_free_extents", CS_L(v->name, ti->name),
 			       ti->slots - ti->used);
+		if (ti->kind != COUCHE_TIER_RAID6)
+			cs_metrics_set(m, "couchestor_tier_free_low_watermark",
+				       CS_L(v->name, ti->name), ti->reserve);
 		for (i = 0; i < ti->nr_members; i++) {
 			snprintf(member, sizeof(member), "%d", i);
 			cs_metrics_set(m, "couchestor_member_healthy",
@@ -153,6 +173,10 @@ static void volume_metrics(struct cs_metrics *m, const struct cs_vol *v)
 	cs_metrics_set(m, "couchestor_events_dropped_total", CS_L(v->name), d->events_dropped);
 	cs_metrics_set(m, "couchestor_volume_degraded", CS_L(v->name),
 		       !!(d->flags & COUCHE_DEV_F_DEGRADED));
+	cs_metrics_set(m, "couchestor_kernel_demotions_total", CS_L(v->name), d->demoted);
+	cs_metrics_set(m, "couchestor_writes_waiting_for_room", CS_L(v->name), d->waiting);
+	cs_metrics_set(m, "couchestor_writes_nospace_total", CS_L(v->name), d->nospace);
+	cs_metrics_set(m, "couchestor_extents_unmapped_total", CS_L(v->name), d->unmapped);
 }
 
 void cs_agent_metrics_publish(struct cs_metrics *m, const struct cs_agent *a, bool cycled)

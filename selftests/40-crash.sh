@@ -1,17 +1,29 @@
 #!/bin/sh
 # Crash consistency: every device of a volume (hot and warm linear, cold
-# raid6 4+2) is a slice of one dm-log-writes device, so the log holds all their writes in the order
-# they became durable.  The workload writes tagged blocks in rounds, with
-# migrations running, and marks the end of each round after fsync.  Then
-# the log is replayed onto a blank device, stopping at flush points; at
-# each one the volume must load, and every block must hold what was last
-# written to it before the last completed round, or a later write of the
-# round in progress; never zeros, never another block's data.
+# raid6 4+2) is a slice of one dm-log-writes device, so the log holds all
+# their writes in the order they became durable.  The workload writes
+# tagged blocks in rounds, with migrations running, and marks the end of
+# each round after fsync.  Then the log is replayed onto a blank device,
+# stopping at flush points; at each one the volume must load, and every
+# block must hold what was last written to it before the last completed
+# round, or a later write of the round in progress; never another block's
+# data.  With FULL=1 (41-crash-full.sh) the volume is of the largest
+# length its tiers accept and filled first, so the kernel's own demotions
+# run at the cut, and whole extents are discarded as the rounds go (they
+# must read as zeros, or as before the discard in the round in progress).
 . ./lib.sh
 ROUNDS=${ROUNDS:-10}
 WRITES=${WRITES:-40}
 MAXPOINTS=${MAXPOINTS:-90}
-NBLK=10240		# 40 extents of 1 MiB
+FULL=${FULL:-0}
+if [ "$FULL" = 1 ]; then
+	HS=16384 WS=32768 CS=12288	# 7 + 15 + 20 slots of 1 MiB
+	NBLK=9984			# 39 extents: all of them less the reserves
+else
+	HS=32768 WS=65536 CS=24576
+	NBLK=10240			# 40 extents of 1 MiB
+fi
+NEXT=$((NBLK / 256))
 
 insmod /lib/modules/brd.ko rd_nr=3 rd_size=262144 || { ok 1 "load brd"; done_testing; }
 SZ=524288
@@ -19,10 +31,10 @@ SZ=524288
 slices() {	# slices <base device> <prefix>
 	local i
 	dmsetup create $2m --table "0 8192 linear $1 0" &&
-	dmsetup create $2h --table "0 32768 linear $1 8192" &&
-	dmsetup create $2w --table "0 65536 linear $1 40960" || return 1
+	dmsetup create $2h --table "0 $HS linear $1 8192" &&
+	dmsetup create $2w --table "0 $WS linear $1 $((8192 + HS))" || return 1
 	for i in 0 1 2 3 4 5; do
-		dmsetup create $2c$i --table "0 24576 linear $1 $((106496 + i * 24576))" || return 1
+		dmsetup create $2c$i --table "0 $CS linear $1 $((8192 + HS + WS + i * CS))" || return 1
 	done
 }
 unslice() { for s in m h w c0 c1 c2 c3 c4 c5; do dmsetup remove $1$s 2>/dev/null; done; }
@@ -38,16 +50,26 @@ check "slices of it" slices /dev/mapper/lw s
 check "create volume" dmsetup create $VOL --table "$(vtable s)"
 dmsetup message lw 0 mark r0
 
-: > /tmp/writes
+: > /tmp/writes		# "<block> <round> <tag>", tag 0 for a discard
+if [ "$FULL" = 1 ]; then
+	check "fill the volume" pattern write-direct $DEV 0 $NBLK 1
+	awk -v n=$NBLK 'BEGIN { for (b = 0; b < n; b++) print b, 1, 1 }' >> /tmp/writes
+fi
 r=1
 while [ $r -le $ROUNDS ]; do
 	i=0
 	while [ $i -lt $WRITES ]; do
 		b=$((RANDOM % NBLK))
-		pattern write $DEV $b 1 $r && echo "$b $r" >> /tmp/writes
+		pattern write $DEV $b 1 $r && echo "$b $r $r" >> /tmp/writes
 		if [ $((i % 8)) = 0 ]; then
-			first=$((RANDOM % 40)); last=$((first + RANDOM % 4)); [ $last -gt 39 ] && last=39
+			first=$((RANDOM % NEXT)); last=$((first + RANDOM % 4))
+			[ $last -ge $NEXT ] && last=$((NEXT - 1))
 			dmsetup message $VOL 0 migrate $first-$last $((RANDOM % 3))
+		fi
+		if [ "$FULL" = 1 ] && [ $((i % 10)) = 5 ]; then
+			x=$((RANDOM % NEXT))
+			blkdiscard -o $((x * 1048576)) -l 1048576 $DEV &&
+				awk -v x=$x -v r=$r 'BEGIN { for (b = x * 256; b < x * 256 + 256; b++) print b, r, 0 }' >> /tmp/writes
 		fi
 		i=$((i + 1))
 	done
@@ -56,9 +78,14 @@ while [ $r -le $ROUNDS ]; do
 done
 check "migrations drain" wait_migrations
 echo "# migrations: $(status | sed 's/.*migrations/migrations/')"
-echo "# tiers: $(status | cut -d' ' -f4-12)"
+echo "# tiers: $(status | cut -d' ' -f4-12) $(status | sed 's/.*space/space/')"
 [ "$(mig_field 3)" -ge 10 ]
 ok $? "migrations ran during the workload ($(mig_field 3))"
+if [ "$FULL" = 1 ]; then
+	d=$(status | awk '{ for (i = 1; i <= NF; i++) if ($i == "space") print $(i+1), $(i+4) }')
+	[ "${d% *}" -gt 0 ] && [ "${d#* }" -gt 0 ]
+	ok $? "the kernel demoted extents for room and discards unmapped extents (demoted, unmapped: $d)"
+fi
 check "remove volume" dmsetup remove $VOL
 unslice s
 dmsetup message lw 0 mark end
@@ -91,11 +118,10 @@ while read -r p; do
 	fi
 	pattern scan /dev/mapper/chk 0 $NBLK > /tmp/scan
 	awk -v R="$done_round" '
-		NR == FNR { if ($2 <= R) need[$1] = $2; w[$1 " " $2] = 1; next }
+		NR == FNR { if ($2 <= R) need[$1] = $3; else if ($2 == R + 1) may[$1 " " $3] = 1; next }
 		{
 			n = ($1 in need) ? need[$1] : 0
-			if ($2 == n) next
-			if ($2 > n && $2 <= R + 1 && (($1 " " $2) in w)) next
+			if ($2 == n || (($1 " " $2) in may)) next
 			if (bad++ < 5) print "#   block " $1 ": found tag " $2 ", want " n " (or a round-" R + 1 " write)"
 		}
 		END { exit bad > 0 }' /tmp/writes /tmp/scan > /tmp/verdict

@@ -17,7 +17,8 @@ static const char usage[] =
 	"\n"
 	"Follows the kernel's dm-couche events, one line each: migrations done and\n"
 	"failed, members failed, rebuild progress and end, tiers at their reserve,\n"
-	"metadata errors, scrubs done.  Ctrl-C stops.\n"
+	"tiers the kernel makes room in, writes failed for lack of room, metadata\n"
+	"errors, scrubs done.  Ctrl-C stops.\n"
 	"\n"
 	"  DEV          only this volume's events (its dm name)\n"
 	"  --count N    exit after N events\n"
@@ -33,6 +34,8 @@ static const char *const event_names[] = {
 	[COUCHE_EVENT_RESERVE_LOW] = "reserve-low",
 	[COUCHE_EVENT_METADATA_ERROR] = "metadata-error",
 	[COUCHE_EVENT_SCRUB_DONE] = "scrub-done",
+	[COUCHE_EVENT_MAKING_ROOM] = "making-room",
+	[COUCHE_EVENT_NO_SPACE] = "no-space",
 };
 
 struct follow {
@@ -74,7 +77,8 @@ static void print_event(struct follow *f, struct nlattr **tb, int type, const ch
 			json_object_object_add(o, "tier", json_object_new_string(tn));
 		if (member >= 0)
 			json_object_object_add(o, "member", json_object_new_int(member));
-		if (type == COUCHE_EVENT_MIGRATION_DONE || type == COUCHE_EVENT_MIGRATION_FAILED)
+		if (type == COUCHE_EVENT_MIGRATION_DONE || type == COUCHE_EVENT_MIGRATION_FAILED ||
+		    type == COUCHE_EVENT_NO_SPACE)
 			json_object_object_add(o, "extent", json_object_new_int64(extent));
 		if (total) {
 			json_object_object_add(o, "done", json_object_new_int64(done));
@@ -86,7 +90,8 @@ static void print_event(struct follow *f, struct nlattr **tb, int type, const ch
 		json_object_put(o);
 	} else {
 		printf("%s %s %s", when, name, ev);
-		if (type == COUCHE_EVENT_MIGRATION_DONE || type == COUCHE_EVENT_MIGRATION_FAILED)
+		if (type == COUCHE_EVENT_MIGRATION_DONE || type == COUCHE_EVENT_MIGRATION_FAILED ||
+		    type == COUCHE_EVENT_NO_SPACE)
 			printf(" extent %u", extent);
 		if (tn)
 			printf(" tier %s", tn);

@@ -70,6 +70,7 @@ static int parse_tier(struct ctl_dev *d, struct nlattr *nest)
 	t->slots = get_u32(tb[COUCHE_TIER_A_SLOTS]);
 	t->used = get_u32(tb[COUCHE_TIER_A_USED]);
 	t->reserve = get_u32(tb[COUCHE_TIER_A_RESERVE]);
+	t->wm_high = get_u32(tb[COUCHE_TIER_A_WM_HIGH]);
 	t->rebuild_done = get_u32(tb[COUCHE_TIER_A_REBUILD_DONE]);
 	if (tb[COUCHE_TIER_A_MEMBERS])
 		parse_members(t, tb[COUCHE_TIER_A_MEMBERS]);
@@ -107,6 +108,10 @@ int ctl_dev_from_msg(struct nl_msg *msg, struct ctl_dev *d)
 	d->scrub_unrepairable = get_u64(tb[COUCHE_DEV_A_SCRUB_UNREPAIRABLE]);
 	d->scrub_total = get_u64(tb[COUCHE_DEV_A_SCRUB_TOTAL]);
 	d->events_dropped = get_u64(tb[COUCHE_DEV_A_EVENTS_DROPPED]);
+	d->demoted = get_u64(tb[COUCHE_DEV_A_DEMOTED]);
+	d->waiting = get_u32(tb[COUCHE_DEV_A_WAITING]);
+	d->nospace = get_u64(tb[COUCHE_DEV_A_NOSPACE]);
+	d->unmapped = get_u64(tb[COUCHE_DEV_A_UNMAPPED]);
 	if (tb[COUCHE_DEV_A_PARAMS] &&
 	    !nla_parse_nested(p, COUCHE_PARAM_A_MAX, tb[COUCHE_DEV_A_PARAMS], NULL))
 		for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
@@ -237,6 +242,13 @@ static struct json_object *tier_json(const struct ctl_dev *d, const struct ctl_t
 	JADD(o, "slots", json_object_new_int64(t->slots));
 	JADD(o, "used", json_object_new_int64(t->used));
 	JADD(o, "reserve", json_object_new_int64(t->reserve));
+	if (t->kind != COUCHE_TIER_RAID6) {
+		struct json_object *wm = json_object_new_object();
+
+		JADD(wm, "low", json_object_new_int64(t->reserve));
+		JADD(wm, "high", json_object_new_int64(t->wm_high));
+		JADD(o, "free_watermarks", wm);
+	}
 	JADD(o, "size_bytes", json_object_new_int64((int64_t)t->slots * d->extent_sectors * 512));
 	JADD(o, "used_bytes", json_object_new_int64((int64_t)t->used * d->extent_sectors * 512));
 	for (i = 0; i < t->nr_members; i++) {
@@ -266,6 +278,7 @@ struct json_object *ctl_dev_json(const struct ctl_dev *d)
 	struct json_object *params = json_object_new_object();
 	struct json_object *meta = json_object_new_object();
 	struct json_object *cache = json_object_new_object();
+	struct json_object *space = json_object_new_object();
 	char dev[32];
 	int i;
 
@@ -302,6 +315,11 @@ struct json_object *ctl_dev_json(const struct ctl_dev *d)
 	JADD(scrub, "unrepairable", json_object_new_int64(d->scrub_unrepairable));
 	JADD(o, "scrub", scrub);
 	JADD(o, "events_dropped", json_object_new_int64(d->events_dropped));
+	JADD(space, "demoted", json_object_new_int64(d->demoted));
+	JADD(space, "waiting_writes", json_object_new_int64(d->waiting));
+	JADD(space, "nospace_errors", json_object_new_int64(d->nospace));
+	JADD(space, "unmapped", json_object_new_int64(d->unmapped));
+	JADD(o, "space", space);
 	for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
 		JADD(params, ctl_param_name(i), json_object_new_int64(d->params[i]));
 	JADD(o, "params", params);
@@ -311,7 +329,7 @@ struct json_object *ctl_dev_json(const struct ctl_dev *d)
 static void print_tiers(const struct ctl_dev *d)
 {
 	static const char *const head[] = {
-		"tier", "kind", "used", "slots", "use", "size", "reserve", "members"
+		"tier", "kind", "used", "slots", "use", "size", "free low/high", "members"
 	};
 	static const bool right[] = { 0, 0, 1, 1, 1, 1, 1, 0 };
 	char kind[48], used[16], slots[16], pct[8], size[24], reserve[16], members[512];
@@ -335,7 +353,10 @@ static void print_tiers(const struct ctl_dev *d)
 		snprintf(pct, sizeof(pct), "%u%%", t->slots ? (unsigned int)((uint64_t)t->used *
 									    100 / t->slots) : 0);
 		ctl_fmt_size(size, sizeof(size), (uint64_t)t->slots * d->extent_sectors * 512);
-		snprintf(reserve, sizeof(reserve), "%u", t->reserve);
+		if (t->kind == COUCHE_TIER_RAID6)
+			snprintf(reserve, sizeof(reserve), "-");
+		else
+			snprintf(reserve, sizeof(reserve), "%u/%u", t->reserve, t->wm_high);
 		n = 0;
 		for (m = 0; m < t->nr_members && n < (int)sizeof(members) - 40; m++)
 			n += snprintf(members + n, sizeof(members) - n, "%s%c:%s", m ? " " : "",
@@ -360,6 +381,9 @@ void ctl_dev_print(const struct ctl_dev *d)
 	printf("  migrations: %llu queued, %u running, %llu done, %llu failed\n",
 	       (unsigned long long)d->mig_queued, d->mig_running,
 	       (unsigned long long)d->mig_done, (unsigned long long)d->mig_failed);
+	printf("  space: %llu extents demoted to make room, %u writes waiting for room, %llu failed (ENOSPC), %llu extents unmapped by discards\n",
+	       (unsigned long long)d->demoted, d->waiting, (unsigned long long)d->nospace,
+	       (unsigned long long)d->unmapped);
 	printf("  scrub: %s, %llu of %llu stripes checked, %llu repaired, %llu unrepairable\n",
 	       d->scrub_running ? "running" : "idle", (unsigned long long)d->scrub_checked,
 	       (unsigned long long)d->scrub_total, (unsigned long long)d->scrub_repaired,

@@ -19,7 +19,7 @@ struct ctl_tier {
 	char name[COUCHE_TIER_NAME_LEN];
 	int kind;		/* enum couche_tier_kind */
 	uint32_t k, chunk_sectors;
-	uint32_t slots, used, reserve;
+	uint32_t slots, used, reserve, wm_high;
 	int rebuilding;
 	uint32_t rebuild_done;	/* slots, while rebuilding */
 	int nr_members;
@@ -43,6 +43,8 @@ struct ctl_dev {
 	int scrub_running;
 	uint64_t scrub_checked, scrub_repaired, scrub_unrepairable, scrub_total;
 	uint64_t events_dropped;
+	uint64_t demoted, nospace, unmapped;
+	uint32_t waiting;
 };
 
 int ctl_dev_get(struct ctl_nl *nl, const char *dev, struct ctl_dev *d);
