@@ -6,7 +6,8 @@
 # dm-cache, all-slow, all-fast and the best placement the run allowed),
 # raid6 (migration into it, degraded reads, next to the raid6 gen() speed
 # this boot measured), memory (kernel memory per extent against dm-cache,
-# the agent at 2^20 extents).  Each pair runs alternating, A B A B (A B);
+# the agent at 2^20 extents), space (first writes against dm-linear, a
+# fill past the linear tier).  Each pair runs alternating, A B A B (A B);
 # the median is reported.  Prints "BENCH <json line>" per result.
 export DM_DISABLE_UDEV=1
 now() { awk '{ print $1 }' /proc/uptime; }
@@ -310,6 +311,78 @@ emit "healthy raid6 read" "$h" MB/s "plain sequential copy ramdisk to ramdisk (d
 dmsetup remove vol0
 }
 
+# Space: the first sequential write of a fresh volume (1 MiB direct
+# writes, 512 MiB) against dm-linear over the same part of the same disk,
+# with 1 MiB extents (every write fills its extent: no zeroing) and 4 MiB
+# ones (a write fills a quarter: the slot is zeroed first); then a volume
+# filled past its linear tier (hot: 128 MiB of one disk; cold: raid6 4+2
+# over six slices of the other), 800 MiB written while the kernel demotes
+# into raid6, against dm-linear on that slow disk.  Fresh volumes each run,
+# A B three times.
+space() {
+	FW=512 FILL=800
+	ddw() { a=$(now); dd if=/dev/zero of="$1" bs=1M count="$2" oflag=direct conv=fsync 2>/dev/null || { echo ERR; return; }; b=$(now); rate "$2" "$a" "$b"; }
+	fresh() {	# fresh <extent sectors>: a new volume on vdb
+		dd if=/dev/zero of=/dev/vde bs=1M count=1 2>/dev/null
+		dd if=/dev/zero of=/dev/vdb bs=1M count=1 2>/dev/null
+		dmsetup create sp --table "0 $((FW * 2048)) couche /dev/vde $1 1 3 hot linear /dev/vdb"
+	}
+	for ext in 2048 8192; do
+		a=""; b=""
+		for run in 1 2 3; do
+			fresh $ext || { a="$a ERR"; continue; }
+			a="$a $(ddw /dev/mapper/sp $FW)"
+			dmsetup remove sp
+			dmsetup create splin --table "0 $((FW * 2048)) linear /dev/vdb 2048"
+			b="$b $(ddw /dev/mapper/splin $FW)"
+			dmsetup remove splin
+		done
+		echo "# runs: first write, $((ext / 2048)) MiB extents: couche$a; linear$b"
+		pairs=$(echo "$a;$b" | awk -F';' '{ n = split($1, x, " "); split($2, y, " ")
+			for (i = 1; i <= n; i++) if (y[i] > 0 && x[i] != "ERR") printf "%.4f ", x[i] / y[i] }')
+		case "$a" in *ERR*) fail_bench "first sequential write" "a volume or dd failed ($a)"; continue ;; esac
+		RATIO=$(median $pairs | awk '{ printf "%.3f", $1 }')
+		if [ $ext = 2048 ]; then
+			emit "first sequential write, 1 MiB direct, 1 MiB extents" "$(median $a)" MB/s "dm-linear on the same disk (ratio: median of 3 pairs)" "$(median $b)" ">=0.9"
+		else
+			emit "first sequential write, 1 MiB direct, 4 MiB extents" "$(median $a)" MB/s "dm-linear on the same disk (ratio: median of 3 pairs)" "$(median $b)"
+		fi
+		RATIO=
+	done
+
+	cs=$((190 * 2048))
+	slow6() {
+		for i in 0 1 2 3 4 5; do
+			dmsetup create s6$i --table "0 $cs linear /dev/vdc $((2048 + i * cs))" || return 1
+		done
+	}
+	a=""; b=""; dem=""
+	for run in 1 2; do
+		slow6 || { a="$a ERR"; break; }
+		for i in 0 1 2 3 4 5; do dd if=/dev/zero of=/dev/mapper/s6$i bs=1M count=1 2>/dev/null; done
+		dd if=/dev/zero of=/dev/vde bs=1M count=1 2>/dev/null
+		dmsetup create sph --table "0 $((129 * 2048)) linear /dev/vdb 0"
+		dd if=/dev/zero of=/dev/mapper/sph bs=1M count=1 2>/dev/null
+		if ! dmsetup create spf --table "0 $((FILL * 2048)) couche /dev/vde 2048 2 3 hot linear /dev/mapper/sph 10 cold raid6 4 128 /dev/mapper/s60 /dev/mapper/s61 /dev/mapper/s62 /dev/mapper/s63 /dev/mapper/s64 /dev/mapper/s65"; then
+			a="$a ERR"
+		else
+			a="$a $(ddw /dev/mapper/spf $FILL)"
+			dem="$dem $(dmsetup status spf | awk '{ for (i = 1; i <= NF; i++) if ($i == "space") print $(i+1) "/" $(i+3) }')"
+			echo "# fill run $run: $(dmsetup status spf | cut -d' ' -f4-)"
+			dmsetup remove spf
+		fi
+		dmsetup remove sph
+		for i in 0 1 2 3 4 5; do dmsetup remove s6$i; done
+		dmsetup create splin --table "0 $((FILL * 2048)) linear /dev/vdc 2048"
+		b="$b $(ddw /dev/mapper/splin $FILL)"
+		dmsetup remove splin
+	done
+	echo "# runs: fill past the linear tier (MB/s): couche$a (demoted/nospace:$dem); dm-linear on the slow disk$b"
+	case "$a" in *ERR*) fail_bench "fill past the linear tier" "volume or dd failed ($a)" ;; *)
+		emit "fill 800 MiB past a 128 MiB linear tier into raid6 4+2" "$(median $a)" MB/s "dm-linear on the slow disk (the raid6 members' disk)" "$(median $b)" ;;
+	esac
+}
+
 memory() {
 # The agent over a volume of 2^20 extents (1 TiB of 1 MiB extents over
 # dm-zero tiers, nothing stored): one policy cycle, CPU and peak RSS, next
@@ -387,7 +460,7 @@ dmsetup remove big; dmsetup remove z0 z1
 }
 
 setup
-[ $# -gt 0 ] || set -- hot migration tiering raid6 memory
+[ $# -gt 0 ] || set -- hot migration tiering raid6 space memory
 for section; do
 	echo "# section $section, uptime $(now) s"
 	$section
