@@ -46,6 +46,8 @@ static u64 count_to_move(struct couche *c, u32 first, u32 last, unsigned int tie
 		e = READ_ONCE(c->map[i]);
 		if ((e & CE_MAPPED) && ce_tier(e) != tier)
 			n++;
+		if (!((i - first + 1) & 4095))
+			cond_resched();
 	}
 	return n;
 }
@@ -61,6 +63,8 @@ int couche_ctl_migrate(struct couche *c, u32 first, u32 last, unsigned int tier,
 	if (r)
 		return r;
 	for (i = first; i <= last; i++) {
+		if (!((i - first + 1) & 4095))
+			cond_resched();
 		e = READ_ONCE(c->map[i]);
 		if ((e & CE_PINNED) && ce_tier(e) != tier) {
 			DMWARN("extent %u is pinned to tier %s: unpin it first", i,

@@ -202,6 +202,7 @@ struct couche {
 
 	/* Heat (heat.c) */
 	unsigned long last_decay;
+	struct work_struct heat_work;
 
 	/* Room (space.c, unmap.c) */
 	struct bio_list nospace_bios;	/* writes waiting for a free linear slot */

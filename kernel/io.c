@@ -118,8 +118,13 @@ static bool remap_raid6(struct couche *c, struct bio *bio, struct couche_bio *pb
 	return true;
 }
 
-/* Empty flushes come once per member (num_flush_bios), numbered. */
-static void remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb)
+/*
+ * Empty flushes come once per member (num_flush_bios), numbered.  Only
+ * live linear devices hold what the user wrote: raid6 members are written
+ * by migrations alone, and each commit flushes them.  False if this one
+ * needs no flush (the caller ends it).
+ */
+static bool remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb)
 {
 	unsigned int nr = dm_bio_get_target_bio_nr(bio);
 	unsigned int t;
@@ -133,9 +138,12 @@ static void remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb
 		t = 0;
 		nr = 0;
 	}
+	if (couche_is_raid6(c, t) || READ_ONCE(c->tiers[t].members[nr].dead))
+		return false;
 	bio_set_dev(bio, c->tiers[t].members[nr].dev->bdev);
 	pb->tier = t;
 	pb->member = nr;
+	return true;
 }
 
 /* Partial discards of a mapped extent go to its device if it takes them. */
@@ -171,8 +179,10 @@ int couche_map(struct dm_target *ti, struct bio *bio)
 			defer_bio(c, bio, &c->flush_bios);
 			return DM_MAPIO_SUBMITTED;
 		}
-		remap_flush(c, bio, pb);
-		return DM_MAPIO_REMAPPED;
+		if (remap_flush(c, bio, pb))
+			return DM_MAPIO_REMAPPED;
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
 	}
 	if (write && (c->params.read_only || READ_ONCE(c->meta_failed)))
 		return DM_MAPIO_KILL;
@@ -583,8 +593,10 @@ void couche_process_deferred(struct couche *c)
 	}
 	while ((bio = bio_list_pop(&flushes))) {
 		if (is_empty_flush(bio)) {
-			remap_flush(c, bio, dm_per_bio_data(bio, sizeof(struct couche_bio)));
-			submit_bio_noacct(bio);
+			if (remap_flush(c, bio, dm_per_bio_data(bio, sizeof(struct couche_bio))))
+				submit_bio_noacct(bio);
+			else
+				bio_endio(bio);
 		} else if (process_bio(c, bio, true) == -ENOMEM) {
 			requeue_bios(c, bio, &flushes, &c->flush_bios);
 			return;

@@ -598,26 +598,29 @@ void couche_mark_dirty(struct couche *c, u32 extent)
 
 /*
  * Dead members are skipped: nothing is allocated on them once they are
- * dead, so no new mapping relies on their cache.  A failed flush fails
- * the commit: what the map would name may not be on the device.
+ * dead, so no new mapping relies on their cache.  A member whose flush
+ * fails is dead from then on.  A raid6 tier's stripes do without it; a
+ * linear device's data may not be on it, so that commit is put off: the
+ * volume stays writable and the next commit goes on without the device
+ * (what it holds fails with I/O errors, as after any failure).
  */
 static int flush_data_devices(struct couche *c)
 {
 	unsigned int t, i;
+	int r = 0;
 
 	for (t = 0; t < c->nr_tiers; t++) {
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
 			struct couche_member *m = &c->tiers[t].members[i];
 
-			if (READ_ONCE(m->dead))
+			if (READ_ONCE(m->dead) || !blkdev_issue_flush(m->dev->bdev))
 				continue;
-			if (blkdev_issue_flush(m->dev->bdev)) {
-				couche_member_failed(c, m, "flush failure");
-				return -EIO;
-			}
+			couche_member_failed(c, m, "flush failure");
+			if (!couche_is_raid6(c, t))
+				r = -EIO;
 		}
 	}
-	return 0;
+	return r;
 }
 
 static void encode_block(struct couche *c, u32 b, void *dst)
@@ -678,8 +681,14 @@ int couche_commit(struct couche *c)
 	spin_unlock_irq(&c->lock);
 
 	r = flush_data_devices(c);
-	if (r)
-		goto fail;
+	if (r) {
+		/* Nothing written: these blocks go with the next commit. */
+		spin_lock_irq(&c->lock);
+		bitmap_or(c->dirty, c->dirty, c->work, c->map_blocks);
+		spin_unlock_irq(&c->lock);
+		DMERR_LIMIT("commit put off: a linear tier device failed its flush");
+		goto out;
+	}
 
 	/* c->geo changes only under commit_lock. */
 	copy = (c->geo.generation + 1) & 1;

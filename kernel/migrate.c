@@ -139,7 +139,7 @@ void couche_start_migrations(struct couche *c)
 	struct couche_op *op, *tmp;
 	LIST_HEAD(started);
 	bool pin, urgent;
-	u32 extent, e;
+	u32 extent, e, skipped = 0;
 	u8 tier;
 	int r;
 
@@ -180,8 +180,11 @@ void couche_start_migrations(struct couche *c)
 		}
 		if (!(e & CE_MAPPED) || ce_tier(e) == tier ||
 		    ((e & CE_PINNED) && !pin)) {
+			/* Nothing to move: a range over a sparse volume skips fast. */
 			spin_unlock_irq(&c->lock);
 			mempool_free(op, &c->op_pool);
+			if (!(++skipped & 4095))
+				cond_resched();
 			continue;
 		}
 		r = couche_tier_usable(c, tier) ?

@@ -332,9 +332,13 @@ void couche_r6_queue_read(struct couche *c, struct bio *bio, u32 e)
 	queue_work(c->r6_wq, &pb->work);
 }
 
+/* A read-only volume or table writes nothing: its rebuild waits. */
 bool couche_r6_needs_rebuild(struct couche *c)
 {
 	unsigned int t, m;
+
+	if (c->params.read_only || !(dm_table_get_mode(c->ti->table) & FMODE_WRITE))
+		return false;
 
 	for (t = 0; t < c->nr_tiers; t++)
 		for (m = 0; m < c->tiers[t].nr_members; m++)
@@ -423,6 +427,8 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 	vfree(mb);
 	if (r)
 		return r;
+	/* The next member to rebuild starts from the first slot. */
+	tier->rebuild_next = 0;
 	mutex_lock(&c->commit_lock);
 	c->geo.member_nonce[t][mi] = nonce;
 	mutex_unlock(&c->commit_lock);
@@ -459,6 +465,7 @@ void couche_r6_rebuild(struct work_struct *ws)
 				DMERR("rebuild of %s failed (%d): replace it and reload",
 				      mem->dev->name, r);
 				couche_member_failed(c, mem, "rebuild failure");
+				c->tiers[t].rebuild_next = 0;
 			}
 		}
 	}
@@ -572,6 +579,8 @@ void couche_r6_scrub(struct work_struct *ws)
 		if (!(e & CE_MAPPED) || (e & CE_BUSY) || !couche_is_raid6(c, ce_tier(e))) {
 			spin_unlock_irq(&c->lock);
 			mempool_free(op, &c->op_pool);
+			if (!(i & 4095))
+				cond_resched();
 			continue;
 		}
 		couche_op_insert(c, op);

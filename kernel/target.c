@@ -38,11 +38,17 @@ static void do_worker(struct work_struct *ws)
 	couche_room_check(c);
 }
 
+/* Decay scans every extent: off the ordered worker, which it would hold up. */
+static void do_heat(struct work_struct *ws)
+{
+	couche_heat_tick(container_of(ws, struct couche, heat_work));
+}
+
 static void do_waker(struct work_struct *ws)
 {
 	struct couche *c = container_of(to_delayed_work(ws), struct couche, waker);
 
-	couche_heat_tick(c);
+	queue_work(system_unbound_wq, &c->heat_work);
 	if (couche_uncommitted(c) &&
 	    time_after(jiffies, c->last_commit + COUCHE_COMMIT_PERIOD))
 		c->commit_due = true;
@@ -328,6 +334,7 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	INIT_LIST_HEAD(&c->unmap_ops);
 	INIT_WORK(&c->worker, do_worker);
 	INIT_DELAYED_WORK(&c->waker, do_waker);
+	INIT_WORK(&c->heat_work, do_heat);
 	INIT_WORK(&c->rebuild_work, couche_r6_rebuild);
 	INIT_WORK(&c->scrub_work, couche_r6_scrub);
 	c->params.max_migrations = COUCHE_DEF_MAX_MIGRATIONS;
@@ -425,6 +432,7 @@ static void couche_dtr(struct dm_target *ti)
 		cancel_work_sync(&c->scrub_work);
 		cancel_delayed_work_sync(&c->waker);
 		flush_workqueue(c->wq);
+		cancel_work_sync(&c->heat_work);
 	}
 	if (c->active && c->loaded)
 		couche_commit(c);
@@ -490,6 +498,7 @@ static void couche_postsuspend(struct dm_target *ti)
 	flush_workqueue(c->wq);
 	/* A worker that passed its quiescing check may have re-armed it. */
 	cancel_delayed_work_sync(&c->waker);
+	cancel_work_sync(&c->heat_work);
 	if (c->active)
 		couche_commit(c);
 	c->active = false;
@@ -594,7 +603,10 @@ static int emit_extents(struct couche *c, u32 first, u32 last, char *result,
 	unsigned int sz = 0;
 	u32 i;
 
-	for (i = first; i <= last && sz < maxlen; i++) {
+	/* DMEMIT stops short of a full buffer: stop there too. */
+	for (i = first; i <= last && sz + 1 < maxlen; i++) {
+		if (!((i - first + 1) & 4095))
+			cond_resched();
 		u32 e = READ_ONCE(c->map[i]);
 		u32 s = atomic_read(&c->score[i]);
 

@@ -109,7 +109,7 @@ refuse "the corrupted data chunk reads wrong before the scrub" pattern verify $D
 check "scrub" msg scrub
 refuse "a second scrub while one runs is refused" msg scrub
 n=0; while status | grep -q "scrub running" && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
-sc=$(status | sed 's/.*scrub //')
+sc=$(status | sed 's/.*scrub \([a-z]* [0-9]* [0-9]* [0-9]*\).*/\1/')
 echo "# scrub: $sc"
 used=$(status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") { split($(i+1), a, "/"); print a[1] } }')
 is "$sc" "idle $((used * 4)) 2 0" "scrub checked every stripe in use, repaired both chunks"
@@ -122,11 +122,12 @@ check "reload" reload
 # A corrupted chunk of an extent that leaves the tier is caught by the
 # parity check of the move (all members are read anyway) and repaired.
 dd if=/dev/urandom of=/dev/ram4 bs=4096 seek=$((256 + 64 + 2)) count=1 conv=notrunc,fsync 2>/dev/null
-rep=$(status | awk '{ print $(NF-1) }')
+repaired() { status | awk '{ for (i = 1; i <= NF; i++) if ($i == "scrub") print $(i+3) }'; }
+rep=$(repaired)
 check "move everything back out of raid6" msg migrate 0-39 hot
 wait_migrations
 is "$(extent_tier 20)" hot "extent 20 back in hot"
-is "$(status | awk '{ print $(NF-1) }')" $((rep + 1)) "the move found and repaired the corrupted chunk"
+is "$(repaired)" $((rep + 1)) "the move found and repaired the corrupted chunk"
 check "data verifies after moving out" sh -c "pattern verify $DEV 0 1280 51 && pattern verify $DEV 1536 8704 51"
 check "remove" dmsetup remove $VOL
 

@@ -1,0 +1,77 @@
+#!/bin/sh
+# Disks failing the way real disks do (issue 12): two replacements rebuilt
+# at once then two other members lost; a raid6 member and a linear device
+# that fail their flushes (the volume stays writable, fsync works).
+. ./lib.sh
+insmod /lib/modules/brd.ko rd_nr=8 rd_size=32768 || { ok 1 "load brd"; done_testing; }
+R=""
+for i in 0 1 2 3 4 5 6 7; do
+	dmsetup create r$i --table "0 65536 linear /dev/ram$i 0"
+	[ $i -ge 6 ] || R="$R /dev/mapper/r$i"
+done
+health() { status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") print $(i+2) }'; }
+wait_health() {	# wait_health <want>: up to 60 s
+	local n=0
+	while [ "$(health)" != "$1" ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+	[ "$(health)" = "$1" ]
+}
+fail() { local m; for m; do dmsetup reload r$m --table "0 65536 error" && dmsetup resume r$m; done; }
+sum40() { dd if=$DEV bs=1M count=40 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
+tbl() { echo "0 204800 couche $META $EXT 2 3 hot linear $HOT 10 cold raid6 4 128 $*"; }
+
+# 1. Two blank replacements rebuilt at once, then two other members lost.
+wipe $META $HOT
+check "create a volume with a 4+2 raid6 tier" dmsetup create $VOL --table "$(tbl $R)"
+check "write 40 MiB" pattern write $DEV 0 10240 61
+check "move it into raid6" msg migrate 0-39 cold
+check "migrations drain" wait_migrations
+want=$(sum40)
+wipe /dev/mapper/r6 /dev/mapper/r7
+R2="/dev/mapper/r0 /dev/mapper/r6 /dev/mapper/r2 /dev/mapper/r3 /dev/mapper/r7 /dev/mapper/r5"
+check "reload with blank devices in slots 1 and 4" sh -c "dmsetup reload $VOL --table '$(tbl $R2)' && dmsetup resume $VOL"
+check "both are rebuilt (AAAAAA)" wait_health AAAAAA
+fail 0 2
+is "$(sum40)" "$want" "with members 0 and 2 dead, the data reads right from the two rebuilt ones"
+check "remove" dmsetup remove $VOL
+for m in 0 2; do dmsetup reload r$m --table "0 65536 linear /dev/ram$m 0" && dmsetup resume r$m; done
+
+# 2. A raid6 member that fails flushes (and writes), reads fine.  Flushes
+# reach only devices with a write cache: this member lives on a virtio disk.
+wipe $COLD
+dmsetup remove r3 && dmsetup create r3 --table "0 65536 linear $COLD 0"
+wipe $META $HOT /dev/mapper/r0 /dev/mapper/r1 /dev/mapper/r2 /dev/mapper/r3 /dev/mapper/r4 /dev/mapper/r5
+check "create the volume again (member 3 on a disk with a write cache)" dmsetup create $VOL --table "$(tbl $R)"
+check "write 40 MiB" pattern write $DEV 0 10240 62
+check "move extents 0-29 into raid6" msg migrate 0-29 cold
+check "migrations drain" wait_migrations
+check "member 3 fails its writes and flushes from now on" sh -c \
+	"dmsetup reload r3 --table '0 65536 flakey $COLD 0 0 1 1 error_writes' && dmsetup resume r3"
+check "fsync of a write to the hot tier works" sh -c "dd if=/dev/zero of=$DEV bs=4k count=1 seek=$((35 * 256)) conv=fsync,notrunc 2>/dev/null"
+check "a first write and fsync work (a commit)" sh -c "dd if=/dev/zero of=$DEV bs=4k count=1 seek=$((45 * 256)) conv=fsync,notrunc 2>/dev/null"
+dmsetup status $VOL | grep -q ' cold [0-9]*/[0-9]* AAADAA '
+ok $? "member 3 is marked dead ($(health))"
+check "the volume is still writable" pattern write $DEV $((46 * 256)) 256 63
+check "and a second fsync works" sh -c "dd if=/dev/zero of=$DEV bs=4k count=1 seek=$((47 * 256)) conv=fsync,notrunc 2>/dev/null"
+check "raid6 extents read right, degraded" pattern verify $DEV 0 7680 62
+check "remove" dmsetup remove $VOL
+dmsetup remove r3 && dmsetup create r3 --table "0 65536 linear /dev/ram3 0"
+
+# 3. A linear device (warm, empty, on a virtio disk) that fails its
+# flushes: one fsync may fail, the device is marked dead, the volume goes on.
+dmsetup remove r6 && dmsetup create r6 --table "0 65536 linear $COLD 65536"
+wipe $META $HOT /dev/mapper/r6
+check "a volume with an empty warm tier" dmsetup create $VOL --table \
+	"0 40960 couche $META $EXT 2 3 hot linear $HOT 3 warm linear /dev/mapper/r6"
+check "write 10 MiB" pattern write $DEV 0 2560 64
+dmsetup reload r6 --table "0 65536 flakey $COLD 65536 0 1 1 error_writes" && dmsetup resume r6
+dd if=/dev/zero of=$DEV bs=4k count=1 seek=$((12 * 256)) conv=fsync,notrunc 2>/dev/null
+status | grep -q ' warm [0-9]*/[0-9]* D '
+ok $? "warm is marked dead after its flush failed"
+check "the next fsync works" sh -c "dd if=/dev/zero of=$DEV bs=4k count=1 seek=$((13 * 256)) conv=fsync,notrunc 2>/dev/null"
+check "the volume is writable" pattern write $DEV 0 256 65
+check "data on hot reads right" pattern verify $DEV 256 2304 64
+check "remove" dmsetup remove $VOL
+
+for i in 0 1 2 3 4 5 6 7; do dmsetup remove r$i; done
+rmmod brd
+done_testing
