@@ -47,9 +47,10 @@ struct couche_slots {
 };
 
 struct couche_member {
-	struct dm_dev *dev;
+	struct dm_dev *dev;	/* NULL: missing ("-" in the table), dead */
 	bool dead;
 	bool rebuilding;	/* raid6: blank replacement, not yet in sync */
+	bool missed;		/* raid6: dead when stripes were written */
 };
 
 /* A member whose chunks can be read as they are. */
@@ -76,7 +77,8 @@ struct couche_tier {
 	u32 k;
 	u32 chunk_sectors;
 	u32 sps;
-	u32 rebuild_next;	/* next slot to rebuild */
+	u32 rebuild_next;	/* next slot to rebuild ... */
+	int rebuild_member;	/* ... of this member (-1: none yet) */
 	bool reserve_low;	/* free slots at or below the reserve */
 };
 
@@ -303,6 +305,7 @@ int couche_meta_open(struct couche *c, char **error);
 void couche_meta_close(struct couche *c);
 int couche_meta_reload_if_changed(struct couche *c);
 int couche_commit(struct couche *c);
+int couche_commit_final(struct couche *c);
 void couche_mark_dirty(struct couche *c, u32 extent);
 
 /* Functions defined in io.c */

@@ -120,9 +120,9 @@ static bool remap_raid6(struct couche *c, struct bio *bio, struct couche_bio *pb
 
 /*
  * Empty flushes come once per member (num_flush_bios), numbered.  Only
- * live linear devices hold what the user wrote: raid6 members are written
- * by migrations alone, and each commit flushes them.  False if this one
- * needs no flush (the caller ends it).
+ * linear devices hold what the user wrote: raid6 members are written by
+ * migrations alone (each commit flushes them) and scrub (with FUA).
+ * False if this one needs no flush (the caller ends it).
  */
 static bool remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb)
 {
@@ -138,7 +138,13 @@ static bool remap_flush(struct couche *c, struct bio *bio, struct couche_bio *pb
 		t = 0;
 		nr = 0;
 	}
-	if (couche_is_raid6(c, t) || READ_ONCE(c->tiers[t].members[nr].dead))
+	/*
+	 * A dead linear device holding extents still gets it: writes may have
+	 * reached its cache, and only its flush can say whether they are
+	 * durable.  One that holds none has nothing to lose.
+	 */
+	if (couche_is_raid6(c, t) ||
+	    (READ_ONCE(c->tiers[t].members[nr].dead) && !READ_ONCE(c->tiers[t].slots.used)))
 		return false;
 	bio_set_dev(bio, c->tiers[t].members[nr].dev->bdev);
 	pb->tier = t;
@@ -571,9 +577,9 @@ void couche_process_deferred(struct couche *c)
 	spin_lock_irq(&c->lock);
 	bios = c->deferred_bios;
 	bio_list_init(&c->deferred_bios);
-	if (c->room_freed) {
+	if (READ_ONCE(c->room_freed)) {
 		/* Writes waiting for room go first: they came first. */
-		c->room_freed = false;
+		WRITE_ONCE(c->room_freed, false);
 		bio_list_merge_head(&bios, &c->nospace_bios);
 		bio_list_init(&c->nospace_bios);
 		c->nr_nospace = 0;

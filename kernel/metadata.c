@@ -216,6 +216,14 @@ static int check_member(struct couche *c, struct dm_dev *dev, unsigned int t,
 	struct couche_disk_member m;
 	int r = read_member(c, dev, &m, error);
 
+	/* A raid6 member that cannot be read: the tier loads without it. */
+	if (r && r != -ENODATA && c->tiers[t].kind == COUCHE_TIER_RAID6) {
+		DMWARN("%s cannot be read: member %u of tier %s is dead, the tier degraded",
+		       dev->name, i, c->tiers[t].name);
+		c->tiers[t].members[i].dead = true;
+		return 0;
+	}
+
 	/* A blank device in a raid6 slot replaces that member: rebuild it. */
 	if (r == -ENODATA && c->tiers[t].kind == COUCHE_TIER_RAID6 &&
 	    couche_block_is_zero(c->stage)) {
@@ -284,19 +292,26 @@ static int check_members(struct couche *c, const struct couche_geometry *g,
 	int r;
 
 	for (t = 0; t < c->nr_tiers; t++) {
-		unsigned int blanks = 0;
+		unsigned int lost = 0;
 
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
-			struct dm_dev *dev = c->tiers[t].members[i].dev;
+			struct couche_member *mem = &c->tiers[t].members[i];
 
-			r = blank ? check_blank_member(c, dev, error) :
-				check_member(c, dev, t, i, g, error);
+			if (!mem->dev && blank) {
+				*error = "A new volume needs every member: none may be \"-\"";
+				return -EINVAL;
+			}
+			r = !mem->dev ? 0 : blank ? check_blank_member(c, mem->dev, error) :
+				check_member(c, mem->dev, t, i, g, error);
 			if (r)
 				return r;
-			blanks += c->tiers[t].members[i].rebuilding;
+			if (mem->dead || mem->rebuilding)
+				lost++;
 		}
-		if (blanks > 2) {
-			*error = "More than two raid6 members are blank: cannot rebuild";
+		if (lost > 2) {
+			DMERR("tier %s: %u of its members are missing, unreadable, blank or stale",
+			      c->tiers[t].name, lost);
+			*error = "More than two raid6 members are missing, dead or blank: the tier cannot be read";
 			return -EINVAL;
 		}
 	}
@@ -325,6 +340,8 @@ static int format_volume(struct couche *c, char **error)
 
 	for (t = 0; t < c->nr_tiers; t++) {
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
+			if (WARN_ON_ONCE(!c->tiers[t].members[i].dev))
+				return -EINVAL;
 			g->member_nonce[t][i] = get_random_u32() | 1;
 			couche_member_encode(c->stage, g->uuid, t, i, c->tiers[t].kind,
 					     c->tiers[t].nr_members, c->extent_sectors,
@@ -541,6 +558,32 @@ out:
 }
 
 /*
+ * The old table recorded raid6 members as out of sync after this one
+ * checked them: they missed writes since, so they are rebuilt too.
+ */
+static void mark_stale_members(struct couche *c, const struct couche_geometry *g)
+{
+	unsigned int t, i;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		struct couche_tier *tier = &c->tiers[t];
+
+		if (tier->kind != COUCHE_TIER_RAID6)
+			continue;
+		for (i = 0; i < tier->nr_members; i++) {
+			struct couche_member *m = &tier->members[i];
+
+			if (g->member_nonce[t][i] || !c->geo.member_nonce[t][i] ||
+			    m->dead || m->rebuilding)
+				continue;
+			DMINFO("member %u of tier %s missed writes of the last table: rebuilding it",
+			       i, tier->name);
+			WRITE_ONCE(m->rebuilding, true);
+		}
+	}
+}
+
+/*
  * A table reload builds the new instance while the old one still runs; the
  * old one commits its last changes when it is suspended.  Before the new
  * instance takes I/O, reread the map if the generation moved on.
@@ -566,6 +609,7 @@ int couche_meta_reload_if_changed(struct couche *c)
 	if (r)
 		goto out;
 	DMINFO("reloaded map at generation %llu", g->generation);
+	mark_stale_members(c, g);
 	fill_geometry(c, g);
 	c->geo = *g;
 	bitmap_fill(c->stale, c->map_blocks);
@@ -606,21 +650,50 @@ void couche_mark_dirty(struct couche *c, u32 extent)
  */
 static int flush_data_devices(struct couche *c)
 {
-	unsigned int t, i;
+	unsigned int t, i, lost;
+	bool failed;
 	int r = 0;
 
 	for (t = 0; t < c->nr_tiers; t++) {
-		for (i = 0; i < c->tiers[t].nr_members; i++) {
+		failed = false;
+		for (i = 0, lost = 0; i < c->tiers[t].nr_members; i++) {
 			struct couche_member *m = &c->tiers[t].members[i];
 
-			if (READ_ONCE(m->dead) || !blkdev_issue_flush(m->dev->bdev))
-				continue;
-			couche_member_failed(c, m, "flush failure");
-			if (!couche_is_raid6(c, t))
-				r = -EIO;
+			if (!READ_ONCE(m->dead) && blkdev_issue_flush(m->dev->bdev)) {
+				couche_member_failed(c, m, "flush failure");
+				failed = true;
+			}
+			lost += !couche_member_readable(m);
 		}
+		/* A raid6 tier this leaves unreadable takes nothing new either. */
+		if (failed && (!couche_is_raid6(c, t) || lost > 2))
+			r = -EAGAIN;
 	}
 	return r;
+}
+
+/*
+ * Commit lock held: a raid6 member that was dead when stripes were
+ * written lacks their chunks, and this commit may name them.  Its nonce
+ * goes from the superblock with it, so the device, if it comes back,
+ * reads as stale and is rebuilt; 0 is never a device's nonce.  A member
+ * that died and missed nothing (a read error) stays trusted.
+ */
+static void forget_dead_members(struct couche *c)
+{
+	unsigned int t, i;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		if (!couche_is_raid6(c, t))
+			continue;
+		for (i = 0; i < c->tiers[t].nr_members; i++) {
+			if (!READ_ONCE(c->tiers[t].members[i].missed) || !c->geo.member_nonce[t][i])
+				continue;
+			DMWARN("member %u of tier %s missed writes while dead: recorded as out of sync",
+			       i, c->tiers[t].name);
+			c->geo.member_nonce[t][i] = 0;
+		}
+	}
 }
 
 static void encode_block(struct couche *c, u32 b, void *dst)
@@ -656,6 +729,18 @@ static int write_map_blocks(struct couche *c, unsigned long *set, unsigned int c
 }
 
 /*
+ * A commit that must not be put off (suspend, destruction: the next table
+ * reads the map): a device that failed its flush is dead now, and the
+ * second try goes on without it.
+ */
+int couche_commit_final(struct couche *c)
+{
+	int r = couche_commit(c);
+
+	return r == -EAGAIN ? couche_commit(c) : r;
+}
+
+/*
  * Makes the in-memory map durable: data devices first (so nothing the map
  * points at is still in a volatile cache), then the map blocks into the
  * inactive copy, then the superblock that switches copies.
@@ -686,7 +771,7 @@ int couche_commit(struct couche *c)
 		spin_lock_irq(&c->lock);
 		bitmap_or(c->dirty, c->dirty, c->work, c->map_blocks);
 		spin_unlock_irq(&c->lock);
-		DMERR_LIMIT("commit put off: a linear tier device failed its flush");
+		DMERR_LIMIT("commit put off: a tier device failed its flush (it is marked dead)");
 		goto out;
 	}
 
@@ -696,6 +781,7 @@ int couche_commit(struct couche *c)
 	r = write_map_blocks(c, c->stale, copy);
 	if (r)
 		goto fail;
+	forget_dead_members(c);
 	c->geo.generation++;
 	couche_sb_encode(c->stage, &c->geo);
 	r = meta_write(c, copy, 1, c->stage, REQ_PREFLUSH | REQ_FUA);

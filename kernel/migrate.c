@@ -235,6 +235,39 @@ void couche_start_migrations(struct couche *c)
 	}
 }
 
+/* The device an op copied to failed since: the copy may not be there. */
+static bool dst_failed(struct couche *c, struct couche_op *op)
+{
+	struct couche_tier *t = &c->tiers[op->dst_tier];
+	unsigned int i, lost = 0;
+
+	for (i = 0; i < t->nr_members; i++)
+		lost += !couche_member_readable(&t->members[i]);
+	return couche_is_raid6(c, op->dst_tier) ? lost > 2 : lost > 0;
+}
+
+/*
+ * A commit put off because a device failed its flush: moves onto that
+ * device go back to their source, the others commit now (the device is
+ * dead, so the flush goes on without it).
+ */
+static int retry_commit(struct couche *c, struct list_head *ops)
+{
+	struct couche_op *op;
+
+	spin_lock_irq(&c->lock);
+	list_for_each_entry(op, ops, list) {
+		if (op->error || !dst_failed(c, op))
+			continue;
+		c->map[op->extent] = ce_make(op->src_tier, op->src_slot) | CE_BUSY |
+			(c->map[op->extent] & CE_PINNED);
+		couche_mark_dirty(c, op->extent);
+		op->error = -EIO;
+	}
+	spin_unlock_irq(&c->lock);
+	return couche_commit(c);
+}
+
 /* Worker: migrations whose copy ended, successfully or not. */
 void couche_finish_migrations(struct couche *c, struct list_head *ops)
 {
@@ -266,6 +299,8 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 	couche_start_migrations(c);
 	/* Commit flushes the copies to their devices, then the map. */
 	r = moved ? couche_commit(c) : 0;
+	if (r == -EAGAIN)
+		r = retry_commit(c, ops);
 
 	spin_lock_irq(&c->lock);
 	list_for_each_entry(op, ops, list) {

@@ -270,7 +270,7 @@ static int put_member(struct sk_buff *skb, struct couche_member *m, unsigned int
 		READ_ONCE(m->rebuilding) ? COUCHE_MEMBER_REBUILDING : COUCHE_MEMBER_ALIVE;
 
 	if (!nest || nla_put_u8(skb, COUCHE_MEMBER_A_INDEX, i) ||
-	    nla_put_string(skb, COUCHE_MEMBER_A_DEV, m->dev->name) ||
+	    nla_put_string(skb, COUCHE_MEMBER_A_DEV, m->dev ? m->dev->name : "-") ||
 	    nla_put_u8(skb, COUCHE_MEMBER_A_STATE, state))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);

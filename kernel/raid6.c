@@ -109,6 +109,9 @@ static int write_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 		    member_io(c, mem, REQ_OP_WRITE, COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
 			      (sector_t)n * t->chunk_sectors, mb + m * mlen))
 			couche_member_failed(c, mem, "write error");
+		/* These stripes lack its chunks: the next commit records it. */
+		if (READ_ONCE(mem->dead))
+			WRITE_ONCE(mem->missed, true);
 		nd += READ_ONCE(mem->dead);
 	}
 	return nd > 2 ? -EIO : 0;
@@ -377,6 +380,11 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 	mb = vmalloc(mlen * tier->nr_members);
 	if (!mb)
 		return -ENOMEM;
+	/* Progress kept by a suspend is this member's only. */
+	if (tier->rebuild_member != mi) {
+		tier->rebuild_member = mi;
+		tier->rebuild_next = 0;
+	}
 	for (slot = tier->rebuild_next; slot < tier->slots.nr && !r; slot++) {
 		if (READ_ONCE(c->quiescing)) {
 			tier->rebuild_next = slot;
@@ -413,6 +421,9 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 	}
 	if (!r)
 		r = blkdev_issue_flush(mem->dev->bdev);
+	/* Failed meanwhile (a commit's flush): it is not in sync, say nothing. */
+	if (!r && READ_ONCE(mem->dead))
+		r = -EIO;
 	if (!r) {
 		/*
 		 * A new nonce, in the header first and then in the superblock:
@@ -428,7 +439,8 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 	if (r)
 		return r;
 	/* The next member to rebuild starts from the first slot. */
-	tier->rebuild_next = 0;
+	tier->rebuild_member = -1;
+	WRITE_ONCE(tier->rebuild_next, 0);
 	mutex_lock(&c->commit_lock);
 	c->geo.member_nonce[t][mi] = nonce;
 	mutex_unlock(&c->commit_lock);
@@ -465,7 +477,8 @@ void couche_r6_rebuild(struct work_struct *ws)
 				DMERR("rebuild of %s failed (%d): replace it and reload",
 				      mem->dev->name, r);
 				couche_member_failed(c, mem, "rebuild failure");
-				c->tiers[t].rebuild_next = 0;
+				c->tiers[t].rebuild_member = -1;
+				WRITE_ONCE(c->tiers[t].rebuild_next, 0);
 			}
 		}
 	}
@@ -511,8 +524,9 @@ static int scrub_stripe(struct couche *c, struct couche_tier *t, u64 g, void **p
 	}
 	return -EILSEQ;
 write:
+	/* FUA: no commit follows a repair, and user flushes skip raid6 members. */
 	return member_io(c, &t->members[couche_r6_role_member(k, g, role)],
-			 REQ_OP_WRITE, where, t->chunk_sectors, ptrs[role]) ? -EIO : 1;
+			 REQ_OP_WRITE | REQ_FUA, where, t->chunk_sectors, ptrs[role]) ? -EIO : 1;
 }
 
 static int scrub_slot(struct couche *c, struct couche_tier *t, u32 slot, u8 *mb,

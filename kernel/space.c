@@ -44,7 +44,7 @@ void couche_release_slot(struct couche *c, unsigned int t, u32 slot)
 	couche_slot_free(&c->tiers[t].slots, slot);
 	couche_check_reserve(c, t);
 	if (!couche_is_raid6(c, t))
-		c->room_freed = true;
+		WRITE_ONCE(c->room_freed, true);
 }
 
 /* Lock held: @bio waits until a linear slot is freed (or nothing can be). */
@@ -243,7 +243,7 @@ void couche_room_check(struct couche *c)
 	if (c->meta_failed || c->params.read_only ||
 	    couche_pick_new_tier(c, 0) == -EIO) {
 		status = BLK_STS_IOERR;
-	} else if (c->room_freed) {
+	} else if (READ_ONCE(c->room_freed)) {
 		/* A slot came free since they were last tried. */
 		spin_unlock_irq(&c->lock);
 		couche_wake(c);

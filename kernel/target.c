@@ -114,7 +114,14 @@ static int parse_raid6(struct couche *c, struct dm_arg_set *as,
 	tier->sps = DIV_ROUND_UP(c->extent_sectors, (sector_t)k * chunk);
 	tier->nr_members = k + 2;
 	for (i = 0; i < k + 2; i++) {
-		r = get_member(c, dm_shift_arg(as), &tier->members[i], error);
+		const char *path = dm_shift_arg(as);
+
+		/* "-": a member that is missing, as dm-raid takes it. */
+		if (!strcmp(path, "-")) {
+			tier->members[i].dead = true;
+			continue;
+		}
+		r = get_member(c, path, &tier->members[i], error);
 		if (r) {
 			tier->nr_members = i;	/* so dtr puts what was got */
 			return r;
@@ -174,7 +181,10 @@ static int parse_tier(struct couche *c, struct dm_arg_set *as, unsigned int t,
 	return -EINVAL;
 }
 
-/* Device @n of the table: 0 is the metadata device, then every member. */
+/*
+ * Device @n of the table: 0 is the metadata device, then every member;
+ * NULL for a missing member, ERR_PTR(-ENOENT) past the last.
+ */
 static struct block_device *nth_bdev(struct couche *c, unsigned int n)
 {
 	unsigned int t;
@@ -183,10 +193,11 @@ static struct block_device *nth_bdev(struct couche *c, unsigned int n)
 		return c->meta_dev->bdev;
 	for (t = 0; t < c->nr_tiers; t++) {
 		if (n < c->tiers[t].nr_members)
-			return c->tiers[t].members[n].dev->bdev;
+			return c->tiers[t].members[n].dev ?
+				c->tiers[t].members[n].dev->bdev : NULL;
 		n -= c->tiers[t].nr_members;
 	}
-	return NULL;
+	return ERR_PTR(-ENOENT);
 }
 
 static int check_devices_unique(struct couche *c, char **error)
@@ -194,8 +205,8 @@ static int check_devices_unique(struct couche *c, char **error)
 	struct block_device *a, *b;
 	unsigned int i, j;
 
-	for (i = 0; (a = nth_bdev(c, i)); i++) {
-		for (j = i + 1; (b = nth_bdev(c, j)); j++) {
+	for (i = 0; !IS_ERR(a = nth_bdev(c, i)); i++) {
+		for (j = i + 1; a && !IS_ERR(b = nth_bdev(c, j)); j++) {
 			if (a == b) {
 				*error = "The same device is named twice";
 				return -EINVAL;
@@ -226,7 +237,8 @@ static int size_tiers(struct couche *c, char **error)
 
 		/* The smallest member sets the capacity. */
 		for (i = 0; i < tier->nr_members; i++)
-			size = min(size, bdev_nr_sectors(tier->members[i].dev->bdev));
+			if (tier->members[i].dev)
+				size = min(size, bdev_nr_sectors(tier->members[i].dev->bdev));
 		if (size < COUCHE_DATA_OFFSET + per) {
 			*error = "Tier device is too small to hold one extent";
 			return -EINVAL;
@@ -240,6 +252,7 @@ static int size_tiers(struct couche *c, char **error)
 		}
 		tier->reserve = div_u64(nr * c->params.reserve_pct + 99, 100);
 		tier->wm_high = min_t(u64, nr, 2ull * tier->reserve);
+		tier->rebuild_member = -1;
 		tier->cand_empty_seq = U64_MAX;
 		usable += nr - tier->reserve;
 		total += nr;
@@ -257,6 +270,23 @@ static int size_tiers(struct couche *c, char **error)
 }
 
 static void couche_dtr(struct dm_target *ti);
+
+/* A raid6 tier loaded without some members: say so, once, as an event too. */
+static void report_degraded(struct couche *c)
+{
+	unsigned int t, i;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		for (i = 0; i < c->tiers[t].nr_members; i++) {
+			if (!c->tiers[t].members[i].dead)
+				continue;
+			DMWARN("tier %s loads degraded: member %u is %s; replace it by reloading the table with a blank device in its place",
+			       c->tiers[t].name, i,
+			       c->tiers[t].members[i].dev ? "unreadable" : "missing (\"-\")");
+			couche_event(c, COUCHE_EVENT_MEMBER_FAILED, t, i, 0, 0, 0, -EIO);
+		}
+	}
+}
 
 static int alloc_state(struct couche *c, char **error)
 {
@@ -399,6 +429,7 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = couche_meta_open(c, &ti->error);
 	if (r)
 		goto bad;
+	report_degraded(c);
 
 	r = dm_set_target_max_io_len(ti, c->extent_sectors);
 	if (r) {
@@ -435,14 +466,15 @@ static void couche_dtr(struct dm_target *ti)
 		cancel_work_sync(&c->heat_work);
 	}
 	if (c->active && c->loaded)
-		couche_commit(c);
+		couche_commit_final(c);
 	couche_cancel_migrations(c);
-	if (c->kcopyd)
-		dm_kcopyd_client_destroy(c->kcopyd);
+	/* A commit may have queued the worker (a member failed): drain it first. */
 	if (c->r6_wq)
 		destroy_workqueue(c->r6_wq);
 	if (c->wq)
 		destroy_workqueue(c->wq);
+	if (c->kcopyd)
+		dm_kcopyd_client_destroy(c->kcopyd);
 	mempool_exit(&c->op_pool);
 	kfree(c->cand);
 	couche_meta_close(c);
@@ -500,7 +532,7 @@ static void couche_postsuspend(struct dm_target *ti)
 	cancel_delayed_work_sync(&c->waker);
 	cancel_work_sync(&c->heat_work);
 	if (c->active)
-		couche_commit(c);
+		couche_commit_final(c);
 	c->active = false;
 }
 
@@ -578,7 +610,7 @@ static void couche_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" %u %s raid6 %u %u", 4 + tier->nr_members, tier->name,
 			       tier->k, tier->chunk_sectors);
 			for (i = 0; i < tier->nr_members; i++)
-				DMEMIT(" %s", tier->members[i].dev->name);
+				DMEMIT(" %s", tier->members[i].dev ? tier->members[i].dev->name : "-");
 		}
 		nf = 8 + p->discard_passdown + p->read_only;
 		DMEMIT(" %u", nf);
@@ -605,11 +637,11 @@ static int emit_extents(struct couche *c, u32 first, u32 last, char *result,
 
 	/* DMEMIT stops short of a full buffer: stop there too. */
 	for (i = first; i <= last && sz + 1 < maxlen; i++) {
-		if (!((i - first + 1) & 4095))
-			cond_resched();
 		u32 e = READ_ONCE(c->map[i]);
 		u32 s = atomic_read(&c->score[i]);
 
+		if (!((i - first + 1) & 4095))
+			cond_resched();
 		DMEMIT("%u %s %u %u %u.%02u %c%c\n", i,
 		       (e & CE_MAPPED) ? c->tiers[ce_tier(e)].name : "-",
 		       atomic_read(&c->reads[i]), atomic_read(&c->writes[i]),
@@ -693,9 +725,10 @@ static int couche_iterate_devices(struct dm_target *ti,
 
 	for (t = 0; t < c->nr_tiers && !r; t++)
 		for (i = 0; i < c->tiers[t].nr_members && !r; i++)
-			r = fn(ti, c->tiers[t].members[i].dev, COUCHE_DATA_OFFSET,
-			       c->tiers[t].slots.nr * member_slot_sectors(c, &c->tiers[t]),
-			       data);
+			if (c->tiers[t].members[i].dev)
+				r = fn(ti, c->tiers[t].members[i].dev, COUCHE_DATA_OFFSET,
+				       c->tiers[t].slots.nr *
+				       member_slot_sectors(c, &c->tiers[t]), data);
 	return r;
 }
 

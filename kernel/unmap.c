@@ -161,7 +161,8 @@ void couche_finish_unmaps(struct couche *c)
 	if (list_empty(&ops))
 		return;
 
-	r = couche_commit(c);
+	/* An unmap needs nothing from a device: a put-off commit goes again. */
+	r = couche_commit_final(c);
 	if (r) {
 		/* The map on disk still names the slots: so must memory. */
 		spin_lock_irq(&c->lock);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Disks failing the way real disks do (issue 12): two replacements rebuilt
 # at once then two other members lost; a raid6 member and a linear device
-# that fail their flushes (the volume stays writable, fsync works).
+# that fail their flushes (the volume stays writable, fsync works); a
+# member that missed writes and comes back is rebuilt, not trusted; a tier
+# loads degraded with a member unreadable or missing ("-").
 . ./lib.sh
 insmod /lib/modules/brd.ko rd_nr=8 rd_size=32768 || { ok 1 "load brd"; done_testing; }
 R=""
@@ -71,6 +73,75 @@ check "the next fsync works" sh -c "dd if=/dev/zero of=$DEV bs=4k count=1 seek=$
 check "the volume is writable" pattern write $DEV 0 256 65
 check "data on hot reads right" pattern verify $DEV 256 2304 64
 check "remove" dmsetup remove $VOL
+dmsetup remove r6 && dmsetup create r6 --table "0 65536 linear /dev/ram6 0"
+
+heal() { local m; for m; do dmsetup reload r$m --table "0 65536 linear /dev/ram$m 0" && dmsetup resume r$m; done; }
+reload() { dmsetup reload $VOL --table "$1" && dmsetup resume $VOL; }
+
+# 4. A member that missed writes is not trusted again: it dies as a
+# migration writes stripes, comes back, and is rebuilt before it serves.
+wipe $META $HOT /dev/mapper/r0 /dev/mapper/r1 /dev/mapper/r2 /dev/mapper/r3 /dev/mapper/r4 /dev/mapper/r5
+check "a volume over six good members" dmsetup create $VOL --table "$(tbl $R)"
+check "write 40 MiB" pattern write $DEV 0 10240 66
+check "move extents 0-19 into raid6" msg migrate 0-19 cold
+check "migrations drain" wait_migrations
+fail 2
+check "move extents 20-29 while member 2 fails (the first one still goes)" msg migrate 20-29 cold
+wait_migrations
+is "$(extent_tier 20)" cold "extent 20 moved with member 2 dead"
+is "$(health)" AADAAA "member 2 is dead"
+want=$(sum40)
+heal 2
+check "member 2 comes back; reload" reload "$(tbl $R)"
+h=$(health)
+[ "$h" = AAaAAA ] || [ "$h" = AAAAAA ]
+ok $? "the returning member is rebuilt, not trusted ($h)"
+check "rebuilt (AAAAAA)" wait_health AAAAAA
+dmesg | grep -q "stale member 2 of tier cold"
+ok $? "the kernel log says it was stale"
+fail 0 1
+is "$(sum40)" "$want" "with members 0 and 1 dead, the data reads right"
+heal 0 1
+check "remove" dmsetup remove $VOL
+
+# 5. Degraded activation: a member unreadable at load, or missing ("-").
+wipe $META $HOT /dev/mapper/r0 /dev/mapper/r1 /dev/mapper/r2 /dev/mapper/r3 /dev/mapper/r4 /dev/mapper/r5
+check "a volume over six good members" dmsetup create $VOL --table "$(tbl $R)"
+check "write 40 MiB" pattern write $DEV 0 10240 67
+check "move it all into raid6" msg migrate 0-39 cold
+check "migrations drain" wait_migrations
+want=$(sum40)
+check "remove" dmsetup remove $VOL
+fail 4
+check "the volume loads with member 4 unreadable" dmsetup create $VOL --table "$(tbl $R)"
+is "$(health)" AAAADA "status shows member 4 dead"
+dmesg | grep -q "tier cold loads degraded: member 4 is unreadable"
+ok $? "the kernel log says the tier loads degraded"
+is "$(sum40)" "$want" "every extent reads right, degraded"
+check "a write to a raid6 extent works (it moves up)" pattern write $DEV 0 256 68
+check "and reads back" pattern verify $DEV 0 256 68
+check "remove" dmsetup remove $VOL
+heal 4
+R5="/dev/mapper/r0 - /dev/mapper/r2 /dev/mapper/r3 /dev/mapper/r4 /dev/mapper/r5"
+check "the volume loads with member 1 given as -" dmsetup create $VOL --table "$(tbl $R5)"
+h=$(health)
+echo "$h" | grep -q "^AD"
+ok $? "status shows member 1 dead ($h)"
+dmsetup table $VOL | grep -q " /dev/mapper/r0 - \| [0-9]*:[0-9]* - "
+ok $? "the table echoes - for it"
+check "extents 1-39 read right" pattern verify $DEV 256 9984 67
+wipe /dev/mapper/r6
+R6="/dev/mapper/r0 /dev/mapper/r6 /dev/mapper/r2 /dev/mapper/r3 /dev/mapper/r4 /dev/mapper/r5"
+check "a blank device in its place" reload "$(tbl $R6)"
+check "is rebuilt (AAAAAA)" wait_health AAAAAA
+fail 0 2
+check "and serves with members 0 and 2 dead" pattern verify $DEV 256 9984 67
+heal 0 2
+check "remove" dmsetup remove $VOL
+R3="/dev/mapper/r0 - - /dev/mapper/r3 - /dev/mapper/r5"
+refuse "three members missing are refused" dmsetup create $VOL --table "$(tbl $R3)"
+dmesg | grep -q "3 of its members are missing"
+ok $? "and the kernel log says how many"
 
 for i in 0 1 2 3 4 5 6 7; do dmsetup remove r$i; done
 rmmod brd
