@@ -384,7 +384,8 @@ void couche_rank_sort(struct couche_rank *h, u32 nr, bool top);
 /* Functions defined in netlink.c */
 int couche_nl_init(void);
 void couche_nl_exit(void);
-void couche_nl_register(struct couche *c);
+int couche_nl_check_shared(struct couche *c, char **error);
+int couche_nl_register(struct couche *c, char **error);
 void couche_nl_live(struct couche *c);
 void couche_nl_unregister(struct couche *c);
 void couche_event(struct couche *c, u8 type, int tier, int member, u32 extent,

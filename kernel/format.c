@@ -68,6 +68,10 @@ int couche_sb_decode(const void *block, struct couche_geometry *g,
 		*why = "unsupported metadata format version";
 		return -EOPNOTSUPP;
 	}
+	if (le32_to_cpu(sb->flags) & ~COUCHE_SB_INCOMPAT_KNOWN) {
+		*why = "metadata uses features this module does not know (a newer dm-couche wrote it)";
+		return -EOPNOTSUPP;
+	}
 	memset(g, 0, sizeof(*g));
 	g->generation = le64_to_cpu(sb->generation);
 	memcpy(g->uuid, sb->uuid, sizeof(g->uuid));
@@ -113,8 +117,8 @@ int couche_sb_decode(const void *block, struct couche_geometry *g,
 	return 0;
 }
 
-void couche_map_block_encode(void *block, u32 index, const u32 *entries,
-			     unsigned int nr)
+void couche_map_block_encode(void *block, u32 index, u64 generation,
+			     const u32 *entries, unsigned int nr)
 {
 	struct couche_disk_map_block *mb = block;
 	unsigned int i;
@@ -122,13 +126,14 @@ void couche_map_block_encode(void *block, u32 index, const u32 *entries,
 	memset(block, 0, COUCHE_BLOCK_SIZE);
 	mb->magic = cpu_to_le32(COUCHE_MAP_MAGIC);
 	mb->index = cpu_to_le32(index);
+	mb->generation = cpu_to_le32((u32)generation);
 	for (i = 0; i < nr && i < COUCHE_ENTRIES_PER_BLOCK; i++)
 		mb->entries[i] = cpu_to_le32(entries[i] & ~CE_BUSY);
 	mb->csum = cpu_to_le32(block_csum(block));
 }
 
-int couche_map_block_decode(const void *block, u32 index, u32 *entries,
-			    unsigned int nr, const char **why)
+int couche_map_block_decode(const void *block, u32 index, u64 generation,
+			    u32 *entries, unsigned int nr, const char **why)
 {
 	const struct couche_disk_map_block *mb = block;
 	unsigned int i;
@@ -144,6 +149,11 @@ int couche_map_block_decode(const void *block, u32 index, u32 *entries,
 	if (le32_to_cpu(mb->index) != index) {
 		*why = "map block is at the wrong place";
 		return -EILSEQ;
+	}
+	/* Serial number order: 32 bits wrap after 4 billion commits. */
+	if ((s32)(le32_to_cpu(mb->generation) - (u32)generation) > 0) {
+		*why = "map block is newer than its superblock: a later commit rewrote this copy";
+		return -ESTALE;
 	}
 	for (i = 0; i < COUCHE_ENTRIES_PER_BLOCK; i++) {
 		u32 e = le32_to_cpu(mb->entries[i]);

@@ -13,6 +13,9 @@
  * the changed map blocks into the copy the live superblock does not point
  * at, flushes, then writes the new superblock with FUA: the map a
  * superblock names is always complete on disk before that superblock is.
+ * Each map block carries the generation that wrote it: a copy holding a
+ * block newer than its superblock was partly rewritten by a later commit
+ * (whose superblock is lost), and is refused rather than loaded mixed.
  *
  * Each member device starts with COUCHE_DATA_OFFSET sectors holding its
  * identity header (volume UUID, tier, slot); extents follow.
@@ -34,6 +37,12 @@
 #define COUCHE_MAP_MAGIC	0x504d5543	/* "CUMP" */
 #define COUCHE_MEMBER_MAGIC	0x424d5543	/* "CUMB" */
 #define COUCHE_FORMAT_VERSION	1
+/*
+ * Superblock flags: incompatible features, all of which a module must know
+ * to load the volume (none yet; a newer module that adds one refuses to
+ * be read by this one rather than being misread).
+ */
+#define COUCHE_SB_INCOMPAT_KNOWN	0u
 
 #define COUCHE_SB_BLOCKS	2
 #define COUCHE_MAX_MEMBERS	18	/* raid6: 16 data + 2 parity */
@@ -103,7 +112,7 @@ struct couche_disk_map_block {
 	__le32 csum;
 	__le32 magic;
 	__le32 index;		/* block number within its copy */
-	__le32 reserved;
+	__le32 generation;	/* low 32 bits of the commit that wrote it (0: older) */
 	__le32 entries[COUCHE_ENTRIES_PER_BLOCK];
 } __packed;
 
@@ -155,10 +164,10 @@ bool couche_block_is_zero(const void *block);
 void couche_sb_encode(void *block, const struct couche_geometry *g);
 int couche_sb_decode(const void *block, struct couche_geometry *g,
 		     const char **why);
-void couche_map_block_encode(void *block, u32 index, const u32 *entries,
-			     unsigned int nr);
-int couche_map_block_decode(const void *block, u32 index, u32 *entries,
-			    unsigned int nr, const char **why);
+void couche_map_block_encode(void *block, u32 index, u64 generation,
+			     const u32 *entries, unsigned int nr);
+int couche_map_block_decode(const void *block, u32 index, u64 generation,
+			    u32 *entries, unsigned int nr, const char **why);
 void couche_member_encode(void *block, const u8 *uuid, u32 tier, u32 slot,
 			  u32 kind, u32 nr_members, u64 extent_sectors, u32 nonce);
 int couche_member_decode(const void *block, struct couche_disk_member *m);

@@ -3,8 +3,10 @@
  * KUnit tests for the dm-couche on-disk encoding.
  */
 #include <kunit/test.h>
+#include <linux/crc32c.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <asm/unaligned.h>
 
 #include "format.h"
 
@@ -49,6 +51,22 @@ static void sb_roundtrip(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, couche_sb_decode(b, &out, &why), 0);
 	KUNIT_EXPECT_EQ(test, memcmp(&g, &out, sizeof(g)), 0);
 	KUNIT_EXPECT_FALSE(test, couche_block_is_zero(b));
+}
+
+static void sb_refuses_unknown_features(struct kunit *test)
+{
+	struct couche_geometry g, out;
+	const char *why = NULL;
+	u8 *b = block(test);
+	u32 crc;
+
+	sample_geometry(&g);
+	couche_sb_encode(b, &g);
+	b[12] = 0x01;	/* flags: an incompatible feature this module lacks */
+	crc = ~crc32c(~0u, b + 4, COUCHE_BLOCK_SIZE - 4);
+	put_unaligned_le32(crc, b);
+	KUNIT_EXPECT_EQ(test, couche_sb_decode(b, &out, &why), -EOPNOTSUPP);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "newer dm-couche"));
 }
 
 static void sb_detects_every_flipped_byte(struct kunit *test)
@@ -117,17 +135,24 @@ static void map_block_roundtrip(struct kunit *test)
 	for (i = 0; i < 700; i++)
 		in[i] = (i % 3) ? ce_make(i % 8, i * 17) : 0;
 	in[5] |= CE_BUSY | CE_PINNED;	/* BUSY is never written */
-	couche_map_block_encode(b, 12, in, 700);
-	KUNIT_ASSERT_EQ(test, couche_map_block_decode(b, 12, out, 700, &why), 0);
+	couche_map_block_encode(b, 12, 41, in, 700);
+	KUNIT_ASSERT_EQ(test, couche_map_block_decode(b, 12, 41, out, 700, &why), 0);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 42, out, 700, &why), 0);
 	in[5] &= ~CE_BUSY;
 	KUNIT_EXPECT_EQ(test, memcmp(in, out, 700 * 4), 0);
 	KUNIT_EXPECT_TRUE(test, out[5] & CE_PINNED);
 
 	/* At another index, or with the volume shorter than its entries. */
-	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 13, out, 700, &why), -EILSEQ);
-	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, out, 600, &why), -EILSEQ);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 13, 41, out, 700, &why), -EILSEQ);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 41, out, 600, &why), -EILSEQ);
+	/* Written by generation 41: an older superblock's copy must not hold it. */
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 40, out, 700, &why), -ESTALE);
+	/* Across the 32-bit wrap. */
+	couche_map_block_encode(b, 12, 0x100000002ull, in, 700);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0xffffffffull, out, 700, &why), -ESTALE);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x100000003ull, out, 700, &why), 0);
 	((u8 *)b)[100] ^= 1;
-	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, out, 700, &why), -EILSEQ);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x100000003ull, out, 700, &why), -EILSEQ);
 }
 
 static void entry_fields(struct kunit *test)
@@ -162,6 +187,7 @@ static void member_header(struct kunit *test)
 static struct kunit_case format_cases[] = {
 	KUNIT_CASE(sb_roundtrip),
 	KUNIT_CASE(sb_detects_every_flipped_byte),
+	KUNIT_CASE(sb_refuses_unknown_features),
 	KUNIT_CASE(sb_rejects_bad_geometry),
 	KUNIT_CASE(map_block_roundtrip),
 	KUNIT_CASE(entry_fields),

@@ -63,7 +63,7 @@ static int read_superblock(struct couche *c, struct couche_geometry *g,
 	} *sb;
 	struct couche_geometry *slot;
 	const char *why[2] = { NULL, NULL };
-	int ok[2], r, i;
+	int ok[2], dr[2], r, i;
 	bool zero = true;
 	u8 *buf;
 
@@ -80,12 +80,17 @@ static int read_superblock(struct couche *c, struct couche_geometry *g,
 		goto out;
 	}
 	for (i = 0; i < 2; i++) {
-		ok[i] = !couche_sb_decode(buf + i * COUCHE_BLOCK_SIZE, &slot[i],
-					  &why[i]);
+		dr[i] = couche_sb_decode(buf + i * COUCHE_BLOCK_SIZE, &slot[i], &why[i]);
+		ok[i] = !dr[i];
 		zero &= couche_block_is_zero(buf + i * COUCHE_BLOCK_SIZE);
 	}
 	*blank = false;
-	if (ok[0] && ok[1]) {
+	if (dr[0] == -EOPNOTSUPP || dr[1] == -EOPNOTSUPP) {
+		/* Not torn, but newer: the other slot may be just as foreign. */
+		DMERR("metadata superblock slot %d: %s", dr[1] == -EOPNOTSUPP, why[dr[1] == -EOPNOTSUPP]);
+		*error = "Metadata was written by a newer dm-couche: load it with that one";
+		r = -EOPNOTSUPP;
+	} else if (ok[0] && ok[1]) {
 		*g = slot[slot[1].generation > slot[0].generation];
 	} else if (ok[0] || ok[1]) {
 		*g = slot[ok[1]];
@@ -359,7 +364,7 @@ static int format_volume(struct couche *c, char **error)
 		n = min_t(u32, c->map_blocks - b, STAGE_BLOCKS);
 		for (k = 0; k < n; k++)
 			couche_map_block_encode((u8 *)c->stage + k * COUCHE_BLOCK_SIZE,
-						b + k, NULL, 0);
+						b + k, 0, NULL, 0);
 		r = meta_write(c, couche_map_copy_start(g->map_copy_blocks, 0) + b,
 			       n, c->stage, 0);
 		if (r)
@@ -415,11 +420,13 @@ static int load_map(struct couche *c, const struct couche_geometry *g,
 						g->nr_extents - first);
 
 			r = couche_map_block_decode((u8 *)c->stage + k * COUCHE_BLOCK_SIZE,
-						    b + k, c->map + first, nr, &why);
+						    b + k, g->generation, c->map + first, nr, &why);
 			if (r) {
 				DMERR("map block %u of copy %llu: %s", b + k,
 				      g->generation & 1, why);
-				*error = "Metadata map is corrupt";
+				*error = r == -ESTALE ?
+					"Metadata map was partly rewritten by a commit whose superblock is lost: run couchestorctl check" :
+					"Metadata map is corrupt";
 				return r;
 			}
 		}
@@ -435,8 +442,15 @@ static int load_map(struct couche *c, const struct couche_geometry *g,
 			*error = "Metadata map is corrupt";
 			return -EILSEQ;
 		}
-		if (!(e & CE_MAPPED))
+		if (!(e & CE_MAPPED)) {
+			/* Only a linear tier takes a first write: raid6 is corrupt. */
+			if ((e & CE_PINNED) && c->tiers[t].kind != COUCHE_TIER_LINEAR) {
+				DMERR("extent %u is pinned, never written, to raid6 tier %u", i, t);
+				*error = "Metadata map is corrupt";
+				return -EILSEQ;
+			}
 			continue;
+		}
 		r = couche_slot_claim(&c->tiers[t].slots, ce_slot(e));
 		if (r) {
 			DMERR("extent %u: slot %u of tier %u is %s", i, ce_slot(e), t,
@@ -703,7 +717,8 @@ static void encode_block(struct couche *c, u32 b, void *dst)
 				c->nr_extents - first);
 
 	spin_lock_irq(&c->lock);
-	couche_map_block_encode(dst, b, c->map + first, nr);
+	/* c->geo.generation + 1: the commit under way (commit_lock held). */
+	couche_map_block_encode(dst, b, c->geo.generation + 1, c->map + first, nr);
 	spin_unlock_irq(&c->lock);
 }
 

@@ -109,15 +109,88 @@ static void refresh_name(struct couche *c)
 		set_name(c, name);
 }
 
-/* From the constructor: the table is not live yet. */
-void couche_nl_register(struct couche *c)
+static bool uses_bdev(struct couche *c, struct block_device *bdev)
 {
+	unsigned int t, i;
+
+	if (c->meta_dev && c->meta_dev->bdev == bdev)
+		return true;
+	for (t = 0; t < c->nr_tiers; t++)
+		for (i = 0; i < c->tiers[t].nr_members; i++)
+			if (c->tiers[t].members[i].dev &&
+			    c->tiers[t].members[i].dev->bdev == bdev)
+				return true;
+	return false;
+}
+
+/*
+ * Caller holds couche_nl_lock: a table of another dm device over one of
+ * @c's devices.  (A reload's new table shares them with the old one of
+ * the same device: that is the one case allowed.)
+ */
+static struct couche *sharer(struct couche *c)
+{
+	struct mapped_device *md = dm_table_get_md(c->ti->table);
+	struct couche *o;
+	unsigned int t, i;
+
+	list_for_each_entry(o, &couche_devices, nl_node) {
+		if (dm_table_get_md(o->ti->table) == md)
+			continue;
+		if (c->meta_dev && uses_bdev(o, c->meta_dev->bdev))
+			return o;
+		for (t = 0; t < c->nr_tiers; t++)
+			for (i = 0; i < c->tiers[t].nr_members; i++)
+				if (c->tiers[t].members[i].dev &&
+				    uses_bdev(o, c->tiers[t].members[i].dev->bdev))
+					return o;
+	}
+	return NULL;
+}
+
+static int refuse_shared(struct couche *c, struct couche *o, char **error)
+{
+	char name[COUCHE_DEV_NAME_LEN];
+
+	get_name(o, name);
+	DMERR("a device of this table is in use by couche volume %s", name);
+	*error = "A device of this table is in use by another couche volume";
+	return -EBUSY;
+}
+
+/* From the constructor, before anything is written: no sharing. */
+int couche_nl_check_shared(struct couche *c, char **error)
+{
+	struct couche *o;
+	int r = 0;
+
+	mutex_lock(&couche_nl_lock);
+	o = sharer(c);
+	if (o)
+		r = refuse_shared(c, o, error);
+	mutex_unlock(&couche_nl_lock);
+	return r;
+}
+
+/* From the constructor: the table is not live yet. */
+int couche_nl_register(struct couche *c, char **error)
+{
+	struct couche *o;
+	int r = 0;
+
 	c->nl_devt = disk_devt(dm_disk(dm_table_get_md(c->ti->table)));
 	refresh_name(c);
 	mutex_lock(&couche_nl_lock);
-	c->nl_id = couche_next_id++;
-	list_add_tail(&c->nl_node, &couche_devices);
+	/* Again, with the registration: two constructors may race. */
+	o = sharer(c);
+	if (o) {
+		r = refuse_shared(c, o, error);
+	} else {
+		c->nl_id = couche_next_id++;
+		list_add_tail(&c->nl_node, &couche_devices);
+	}
 	mutex_unlock(&couche_nl_lock);
+	return r;
 }
 
 /* From resume: the newest stamp among a device's tables is its volume. */
@@ -516,11 +589,16 @@ static bool extent_matches(struct couche *c, u32 i, const struct extents_dump *d
 	return d->tier == COUCHE_TIER_NONE || ((e & CE_MAPPED) && ce_tier(e) == d->tier);
 }
 
-/* The N hottest (or coldest) extents of first..last, best first. */
-static int pick_extents(struct couche *c, struct extents_dump *d, u32 first, u32 last,
-			u32 n, bool top)
+/*
+ * The N hottest (or coldest) extents of first..last, best first.  Called
+ * without couche_nl_lock: the scan takes it a chunk at a time and finds
+ * the volume again by id, so that a reader's ranking of 2^28 extents
+ * never holds up the tables being created or destroyed meanwhile.
+ */
+static int pick_extents(struct extents_dump *d, u32 first, u32 last, u32 n, bool top)
 {
 	struct couche_rank *h, x;
+	struct couche *c;
 	u32 i, nr = 0;
 
 	n = min(n, last - first + 1);
@@ -528,14 +606,26 @@ static int pick_extents(struct couche *c, struct extents_dump *d, u32 first, u32
 	if (!h)
 		return -ENOMEM;
 	for (i = first; i <= last; i++) {
+		if (i == first || !(i & (COUCHE_DUMP_SCAN - 1))) {
+			if (i != first) {
+				mutex_unlock(&couche_nl_lock);
+				cond_resched();
+			}
+			mutex_lock(&couche_nl_lock);
+			c = find_by_id(d->id);
+			if (!c) {
+				mutex_unlock(&couche_nl_lock);
+				kvfree(h);
+				return -ENODEV;
+			}
+		}
 		if (!extent_matches(c, i, d))
 			continue;
 		x.index = i;
 		x.heat = atomic_read(&c->score[i]);
 		couche_rank_push(h, &nr, n, x, top);
-		if (!(i & 0xffff))
-			cond_resched();
 	}
+	mutex_unlock(&couche_nl_lock);
 	couche_rank_sort(h, nr, top);
 	d->pick = h;
 	d->next = 0;
@@ -595,15 +685,18 @@ static int couche_get_extents_start(struct netlink_callback *cb)
 	if (attrs[COUCHE_DEV_A_TOP] || attrs[COUCHE_DEV_A_BOTTOM]) {
 		bool top = attrs[COUCHE_DEV_A_TOP];
 
-		r = pick_extents(c, d, first, last,
+		mutex_unlock(&couche_nl_lock);
+		r = pick_extents(d, first, last,
 				 nla_get_u32(attrs[top ? COUCHE_DEV_A_TOP : COUCHE_DEV_A_BOTTOM]),
 				 top);
-		if (r)
+		if (r == -ENOMEM)
 			set_err(extack, "Not enough memory to rank that many extents");
-	} else {
-		d->next = first;
-		d->last = last;
+		else if (r)
+			set_err(extack, "The volume went away while it was being ranked");
+		return r;
 	}
+	d->next = first;
+	d->last = last;
 out:
 	mutex_unlock(&couche_nl_lock);
 	return r;

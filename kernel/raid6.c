@@ -27,6 +27,16 @@
 #define DM_MSG_PREFIX "couche"
 #define BATCH_DATA_SECTORS 2048	/* about 1 MiB of data per step */
 
+/*
+ * Stripes per step of a copy, rebuild or scrub, so that the buffers stay
+ * about a MiB of data whatever the extent size (a 1 GiB extent is never
+ * held whole).
+ */
+static u32 batch_stripes(const struct couche_tier *t)
+{
+	return max_t(u32, 1, BATCH_DATA_SECTORS / ((u32)t->k * t->chunk_sectors));
+}
+
 static int member_io(struct couche *c, struct couche_member *m, blk_opf_t opf,
 		     sector_t sector, sector_t count, void *buf)
 {
@@ -198,7 +208,7 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 	u32 slot = t == src ? op->src_slot : op->dst_slot;
 	sector_t lin_start = couche_slot_sector(c, t == src ? op->dst_slot : op->src_slot);
 	sector_t stripe_data = (sector_t)t->k * t->chunk_sectors;
-	u32 batch = max_t(u32, 1, BATCH_DATA_SECTORS / stripe_data);
+	u32 batch = batch_stripes(t);
 	size_t mlen = ((size_t)batch * t->chunk_sectors) << SECTOR_SHIFT;
 	u8 *mb, *dbuf;
 	u32 s0, n;
@@ -365,14 +375,38 @@ static void rebuild_throttle(struct couche *c, size_t bytes)
  * member reads as blank and a later load starts the rebuild again.
  * -EAGAIN when the device is being suspended (resume goes on from there).
  */
+/* Rebuilds member @mi's chunks of stripes s0..s0+n-1 of @slot. */
+static int rebuild_stripes(struct couche *c, struct couche_tier *tier, unsigned int mi,
+			   u32 slot, u32 s0, u32 n, u8 *mb, size_t mlen)
+{
+	size_t cb = (size_t)tier->chunk_sectors << SECTOR_SHIFT;
+	u64 g0 = (u64)slot * tier->sps + s0;
+	void *ptrs[COUCHE_MAX_MEMBERS];
+	unsigned int r6;
+	u32 s;
+	int r;
+
+	r = read_stripes(c, tier, slot, s0, n, mb, mlen);
+	if (r)
+		return r;
+	/* Data is whole again; recompute P and Q for every stripe. */
+	for (s = 0; s < n; s++) {
+		for (r6 = 0; r6 < tier->k + 2; r6++)
+			ptrs[r6] = mb + couche_r6_role_member(tier->k, g0 + s, r6) * mlen + s * cb;
+		raid6_call.gen_syndrome(tier->k + 2, cb, ptrs);
+	}
+	return member_io(c, &tier->members[mi], REQ_OP_WRITE,
+			 COUCHE_DATA_OFFSET + g0 * tier->chunk_sectors,
+			 (sector_t)n * tier->chunk_sectors, mb + mi * mlen);
+}
+
 static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 {
 	struct couche_tier *tier = &c->tiers[t];
 	struct couche_member *mem = &tier->members[mi];
-	size_t mlen = ((size_t)tier->sps * tier->chunk_sectors) << SECTOR_SHIFT;
-	size_t cb = (size_t)tier->chunk_sectors << SECTOR_SHIFT;
-	void *ptrs[COUCHE_MAX_MEMBERS];
-	u32 slot, done = 0, s, r6, nonce = 0;
+	u32 batch = batch_stripes(tier);
+	size_t mlen = ((size_t)batch * tier->chunk_sectors) << SECTOR_SHIFT;
+	u32 slot, done = 0, s0, nonce = 0;
 	bool used;
 	u8 *mb;
 	int r = 0;
@@ -401,23 +435,15 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 		spin_unlock_irq(&c->lock);
 		if (!used)
 			continue;
-		r = read_stripes(c, tier, slot, 0, tier->sps, mb, mlen);
-		if (r)
-			break;
-		/* Data is whole again; recompute P and Q for every stripe. */
-		for (s = 0; s < tier->sps; s++) {
-			for (r6 = 0; r6 < tier->k + 2; r6++)
-				ptrs[r6] = mb + couche_r6_role_member(tier->k,
-					(u64)slot * tier->sps + s, r6) * mlen + s * cb;
-			raid6_call.gen_syndrome(tier->k + 2, cb, ptrs);
+		for (s0 = 0; s0 < tier->sps && !r; s0 += batch) {
+			u32 n = min(batch, tier->sps - s0);
+
+			r = rebuild_stripes(c, tier, mi, slot, s0, n, mb, mlen);
+			rebuild_throttle(c, mlen);
+			cond_resched();
 		}
-		r = member_io(c, mem, REQ_OP_WRITE,
-			      COUCHE_DATA_OFFSET + (sector_t)slot * tier->sps * tier->chunk_sectors,
-			      (sector_t)tier->sps * tier->chunk_sectors, mb + mi * mlen);
-		tier->rebuild_next = slot + 1;
+		WRITE_ONCE(tier->rebuild_next, slot + 1);
 		done++;
-		rebuild_throttle(c, mlen);
-		cond_resched();
 	}
 	if (!r)
 		r = blkdev_issue_flush(mem->dev->bdev);
@@ -471,7 +497,12 @@ void couche_r6_rebuild(struct work_struct *ws)
 			if (!READ_ONCE(mem->rebuilding) || READ_ONCE(mem->dead))
 				continue;
 			r = rebuild_member(c, t, m);
-			if (r == -EAGAIN)
+			/* Short of memory for a MiB or two: wait, do not fail it. */
+			while (r == -ENOMEM && !READ_ONCE(c->quiescing)) {
+				msleep(1000);
+				r = rebuild_member(c, t, m);
+			}
+			if (r == -EAGAIN || (r == -ENOMEM && READ_ONCE(c->quiescing)))
 				return;
 			if (r) {
 				DMERR("rebuild of %s failed (%d): replace it and reload",
@@ -533,32 +564,37 @@ static int scrub_slot(struct couche *c, struct couche_tier *t, u32 slot, u8 *mb,
 		      size_t mlen, u8 *spare)
 {
 	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	u32 batch = batch_stripes(t), s0, s, n;
 	void *ptrs[COUCHE_MAX_MEMBERS];
 	unsigned int m, r6;
-	u32 s;
 	int r;
 
-	for (m = 0; m < t->nr_members; m++) {
-		if (member_io(c, &t->members[m], REQ_OP_READ,
-			      COUCHE_DATA_OFFSET + (sector_t)slot * t->sps * t->chunk_sectors,
-			      (sector_t)t->sps * t->chunk_sectors, mb + m * mlen)) {
-			couche_member_failed(c, &t->members[m], "read error during scrub");
-			return -EIO;
-		}
-	}
-	for (s = 0; s < t->sps; s++) {
-		u64 g = (u64)slot * t->sps + s;
+	for (s0 = 0; s0 < t->sps; s0 += n) {
+		u64 g0 = (u64)slot * t->sps + s0;
 
-		for (r6 = 0; r6 < t->k + 2; r6++)
-			ptrs[r6] = mb + couche_r6_role_member(t->k, g, r6) * mlen + s * cb;
-		r = scrub_stripe(c, t, g, ptrs, spare, spare + cb, spare + 2 * cb);
-		c->scrub.checked++;
-		if (r == 1)
-			c->scrub.repaired++;
-		else if (r == -EILSEQ)
-			c->scrub.unrepairable++;
-		else if (r)
-			return r;
+		n = min(batch, t->sps - s0);
+		for (m = 0; m < t->nr_members; m++) {
+			if (member_io(c, &t->members[m], REQ_OP_READ,
+				      COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
+				      (sector_t)n * t->chunk_sectors, mb + m * mlen)) {
+				couche_member_failed(c, &t->members[m], "read error during scrub");
+				return -EIO;
+			}
+		}
+		for (s = 0; s < n; s++) {
+			for (r6 = 0; r6 < t->k + 2; r6++)
+				ptrs[r6] = mb + couche_r6_role_member(t->k, g0 + s, r6) * mlen +
+					s * cb;
+			r = scrub_stripe(c, t, g0 + s, ptrs, spare, spare + cb, spare + 2 * cb);
+			c->scrub.checked++;
+			if (r == 1)
+				c->scrub.repaired++;
+			else if (r == -EILSEQ)
+				c->scrub.unrepairable++;
+			else if (r)
+				return r;
+		}
+		cond_resched();
 	}
 	return 0;
 }
@@ -601,7 +637,7 @@ void couche_r6_scrub(struct work_struct *ws)
 		spin_unlock_irq(&c->lock);
 
 		t = &c->tiers[ce_tier(e)];
-		mlen = ((size_t)t->sps * t->chunk_sectors) << SECTOR_SHIFT;
+		mlen = ((size_t)batch_stripes(t) * t->chunk_sectors) << SECTOR_SHIFT;
 		vfree(mb);
 		vfree(spare);
 		mb = vmalloc(mlen * t->nr_members);

@@ -426,6 +426,9 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = alloc_state(c, &ti->error);
 	if (r)
 		goto bad;
+	r = couche_nl_check_shared(c, &ti->error);
+	if (r)
+		goto bad;
 	r = couche_meta_open(c, &ti->error);
 	if (r)
 		goto bad;
@@ -444,7 +447,9 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	couche_split_discards(ti);
 	ti->per_io_data_size = sizeof(struct couche_bio);
 	c->last_decay = jiffies;
-	couche_nl_register(c);
+	r = couche_nl_register(c, &ti->error);
+	if (r)
+		goto bad;
 	return 0;
 bad:
 	couche_dtr(ti);

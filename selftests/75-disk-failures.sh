@@ -3,7 +3,8 @@
 # at once then two other members lost; a raid6 member and a linear device
 # that fail their flushes (the volume stays writable, fsync works); a
 # member that missed writes and comes back is rebuilt, not trusted; a tier
-# loads degraded with a member unreadable or missing ("-").
+# loads degraded with a member unreadable or missing ("-"); a second dm
+# device over the same devices is refused.
 . ./lib.sh
 insmod /lib/modules/brd.ko rd_nr=8 rd_size=32768 || { ok 1 "load brd"; done_testing; }
 R=""
@@ -142,6 +143,21 @@ R3="/dev/mapper/r0 - - /dev/mapper/r3 - /dev/mapper/r5"
 refuse "three members missing are refused" dmsetup create $VOL --table "$(tbl $R3)"
 dmesg | grep -q "3 of its members are missing"
 ok $? "and the kernel log says how many"
+
+# 6. Two dm devices over one volume's devices: the second is refused.
+wipe $META $HOT /dev/mapper/r0 /dev/mapper/r1 /dev/mapper/r2 /dev/mapper/r3 /dev/mapper/r4 /dev/mapper/r5
+check "vol0" dmsetup create $VOL --table "$(tbl $R)"
+check "write to it" pattern write $DEV 0 2560 69
+refuse "a second device over the same table is refused" dmsetup create vol1 --table "$(tbl $R)"
+dmesg | grep -q "in use by couche volume $VOL"
+ok $? "the kernel log names the volume using them"
+wipe $SPARE
+refuse "a second device sharing the members (another metadata device) is refused" \
+	dmsetup create vol1 --table "0 204800 couche $SPARE $EXT 2 3 hot linear $HOT 10 cold raid6 4 128 $R"
+is "$(sum1m $SPARE)" "$(dd if=/dev/zero bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1)" "nothing was written to its metadata device"
+check "vol0's own reload still works" reload "$(tbl $R)"
+check "and its data is intact" pattern verify $DEV 0 2560 69
+check "remove" dmsetup remove $VOL
 
 for i in 0 1 2 3 4 5 6 7; do dmsetup remove r$i; done
 rmmod brd

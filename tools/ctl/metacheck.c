@@ -399,6 +399,11 @@ static enum mc_sb_status sb_decode(const uint8_t *block, struct mc_geo *g,
 			 g->version, MC_FORMAT_VERSION);
 		return MC_SB_BAD_VERSION;
 	}
+	if (le32toh(sb->flags) & ~MC_SB_INCOMPAT_KNOWN) {
+		snprintf(why, len, "features 0x%08x this dm-couche does not know (a newer one wrote it)",
+			 le32toh(sb->flags) & ~MC_SB_INCOMPAT_KNOWN);
+		return MC_SB_BAD_VERSION;
+	}
 	if (decode_geometry(sb, g, why, len))
 		return MC_SB_BAD_GEOMETRY;
 	return MC_SB_OK;
@@ -704,6 +709,12 @@ static void check_map_block(struct mc_ctx *ctx, const uint8_t *block, uint32_t i
 			  index, copy, le32toh(mb->index));
 		goto corrupt;
 	}
+	if ((int32_t)(le32toh(mb->generation) - (uint32_t)res->generation) > 0) {
+		mc_report(ctx, off + offsetof(struct mc_disk_map_block, generation), MC_FATAL,
+			  "map block %u of copy %u was written by generation %u, after its superblock's %llu: a later commit rewrote this copy and its superblock is lost, so the map is a mix",
+			  index, copy, le32toh(mb->generation), (unsigned long long)res->generation);
+		goto corrupt;
+	}
 	for (i = 0; i < MC_ENTRIES_PER_BLOCK; i++) {
 		uint64_t eoff = off + offsetof(struct mc_disk_map_block, entries) + 4 * i;
 
@@ -890,6 +901,13 @@ static void check_entries(struct mc_ctx *ctx)
 		}
 		/* The kernel writes an unmapped entry as 0 or PINNED|tier only. */
 		res->pinned_unmapped += !!(e & MC_CE_PINNED);
+		if ((e & MC_CE_PINNED) && res->tiers[t].kind != COUCHE_TIER_LINEAR) {
+			mc_report(ctx, entry_offset(res, i), MC_FATAL,
+				  "extent %llu is pinned, never written, to raid6 tier %u (%s): only linear tiers take first writes",
+				  (unsigned long long)i, t, res->tiers[t].name);
+			map_corrupt(ctx);
+			continue;
+		}
 		if (!(e & MC_CE_PINNED) || (e & MC_CE_SLOT_MASK))
 			mc_report(ctx, entry_offset(res, i), MC_TOLERATED,
 				  "extent %llu: unmapped entry 0x%08x carries bits the kernel never writes there (it treats the extent as unmapped)",
@@ -941,6 +959,15 @@ static void check_once(struct mc_ctx *ctx)
 		st[i] = sb_decode(ctx->sb + i * MC_BLOCK_SIZE, &g[i], why[i], sizeof(why[i]));
 		res->slot[i].magic_ok = le32toh(sb->magic) == MC_SB_MAGIC;
 		res->slot[i].generation = le64toh(sb->generation);
+	}
+	/* read_superblock(): a slot from a newer format refuses the volume. */
+	for (i = 0; i < MC_SB_BLOCKS; i++) {
+		if (st[i] != MC_SB_BAD_VERSION)
+			continue;
+		mc_report(ctx, i * MC_BLOCK_SIZE, MC_FATAL,
+			  "superblock slot %d: %s: the kernel refuses the volume; use the dm-couche that wrote it",
+			  i, why[i]);
+		return;
 	}
 	if (st[0] != MC_SB_OK && st[1] != MC_SB_OK) {
 		check_no_superblock(ctx, why);

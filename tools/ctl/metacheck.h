@@ -35,6 +35,7 @@
 #define MC_SB_MAGIC		0x48435543	/* "CUCH" */
 #define MC_MAP_MAGIC		0x504d5543	/* "CUMP" */
 #define MC_FORMAT_VERSION	1
+#define MC_SB_INCOMPAT_KNOWN	0u	/* COUCHE_SB_INCOMPAT_KNOWN */
 
 /* A map entry (CE_* in format.h): 32 bits, little endian on disk. */
 #define MC_CE_SLOT_BITS		26
@@ -76,7 +77,7 @@ struct mc_disk_map_block {
 	__le32 csum;
 	__le32 magic;
 	__le32 index;		/* block number within its copy */
-	__le32 reserved;
+	__le32 generation;	/* of the commit that wrote it */
 	__le32 entries[MC_ENTRIES_PER_BLOCK];
 } __attribute__((packed));
 

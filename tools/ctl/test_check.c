@@ -169,7 +169,7 @@ static void sample(void)
 		map[i] = ce(1, i - 900 + 7);
 	map[5] |= CE_PINNED;
 	map[950] |= CE_PINNED;
-	map[2500] = CE_PINNED | (1u << 26);	/* pinned to cold, not written yet */
+	map[2500] = CE_PINNED;		/* pinned to hot, not written yet */
 }
 
 static void write_block(uint64_t block, const uint8_t *b)
@@ -455,6 +455,48 @@ static void t_bad_tier(void)
 	drop_image();
 }
 
+static void t_pinned_raid6_unwritten(void)
+{
+	sample();
+	map[2600] = CE_PINNED | (1u << 26);	/* cold is raid6: never a first write there */
+	build(5);
+	EXPECT(check() == MC_EXIT_FATAL);
+	EXPECT(message_at(entry_off(1, 2600), "extent 2600 is pinned, never written, to raid6 tier 1 (cold)"));
+	drop_image();
+}
+
+static void t_newer_map_block(void)
+{
+	uint8_t b[BS];
+
+	sample();
+	build(5);
+	/* Block 1 of the live copy (1) rewritten by generation 7: a lost commit. */
+	map_block_encode(b, 1, map + 1020, 1020, false);
+	put32(b, 12, 7);
+	seal(b);
+	write_block(copy_start(1) + 1, b);
+	EXPECT(check() == MC_EXIT_FATAL);
+	EXPECT(message_at((copy_start(1) + 1) * (uint64_t)BS + 12,
+			  "written by generation 7, after its superblock's 5"));
+	drop_image();
+}
+
+static void t_unknown_features(void)
+{
+	uint8_t b[BS];
+
+	sample();
+	build(5);
+	sb_encode(b, &geo);
+	put32(b, 12, 0x4);	/* an incompatible feature from a newer module */
+	seal(b);
+	write_block(geo.generation & 1, b);
+	EXPECT(check() == MC_EXIT_FATAL);
+	EXPECT(message_at(0x1000 * (geo.generation & 1), "features 0x00000004 this dm-couche does not know"));
+	drop_image();
+}
+
 static void t_busy_and_tail(void)
 {
 	uint8_t b[BS];
@@ -688,6 +730,9 @@ int main(void)
 	run("two extents in one tier slot: exit 4, both named", t_slot_twice);
 	run("map entry naming a missing tier: exit 4", t_bad_tier);
 	run("BUSY bit and entries past the end: exit 4", t_busy_and_tail);
+	run("unwritten extent pinned to a raid6 tier: exit 4", t_pinned_raid6_unwritten);
+	run("superblock with an unknown feature flag: refused", t_unknown_features);
+	run("map block newer than its superblock: exit 4", t_newer_map_block);
 	run("stray bits in an unmapped entry: exit 1", t_stray_bits);
 	run("exit codes OR together (1|4 = 5)", t_codes_or);
 	run("a tier no table can match: exit 4", t_unmatchable_tier);
