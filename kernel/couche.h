@@ -100,6 +100,7 @@ struct couche_op {
 	u8 dst_tier;
 	bool promote;		/* moving up for a write: fail it if this fails */
 	bool demote;		/* the kernel making room (space.c) */
+	u32 missed;		/* raid6 destination: members dead as it was written */
 	u32 src_slot;
 	u32 dst_slot;
 	int error;
@@ -243,6 +244,7 @@ struct couche {
 	unsigned long event_pending;
 	bool commit_due;
 	bool active;			/* resumed, may commit */
+	bool report_dead;		/* members dead at load: events at resume */
 	wait_queue_head_t mig_wait;
 };
 
@@ -384,7 +386,6 @@ void couche_rank_sort(struct couche_rank *h, u32 nr, bool top);
 /* Functions defined in netlink.c */
 int couche_nl_init(void);
 void couche_nl_exit(void);
-int couche_nl_check_shared(struct couche *c, char **error);
 int couche_nl_register(struct couche *c, char **error);
 void couche_nl_live(struct couche *c);
 void couche_nl_unregister(struct couche *c);

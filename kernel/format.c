@@ -150,8 +150,13 @@ int couche_map_block_decode(const void *block, u32 index, u64 generation,
 		*why = "map block is at the wrong place";
 		return -EILSEQ;
 	}
-	/* Serial number order: 32 bits wrap after 4 billion commits. */
-	if ((s32)(le32_to_cpu(mb->generation) - (u32)generation) > 0) {
+	/*
+	 * A later commit's block is at most a few generations ahead (G + 2
+	 * rewrites the copy of G); a block not rewritten for long is far
+	 * behind, and 0 is a block written before stamps existed.
+	 */
+	if (le32_to_cpu(mb->generation) &&
+	    le32_to_cpu(mb->generation) - (u32)generation - 1 < COUCHE_GEN_WINDOW) {
 		*why = "map block is newer than its superblock: a later commit rewrote this copy";
 		return -ESTALE;
 	}

@@ -43,6 +43,8 @@
  * be read by this one rather than being misread).
  */
 #define COUCHE_SB_INCOMPAT_KNOWN	0u
+/* A map block stamped 1..COUCHE_GEN_WINDOW generations after its superblock is from a lost commit. */
+#define COUCHE_GEN_WINDOW	65536u
 
 #define COUCHE_SB_BLOCKS	2
 #define COUCHE_MAX_MEMBERS	18	/* raid6: 16 data + 2 parity */

@@ -6,7 +6,6 @@
 #include <linux/crc32c.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
 
 #include "format.h"
 
@@ -64,7 +63,10 @@ static void sb_refuses_unknown_features(struct kunit *test)
 	couche_sb_encode(b, &g);
 	b[12] = 0x01;	/* flags: an incompatible feature this module lacks */
 	crc = ~crc32c(~0u, b + 4, COUCHE_BLOCK_SIZE - 4);
-	put_unaligned_le32(crc, b);
+	b[0] = crc;
+	b[1] = crc >> 8;
+	b[2] = crc >> 16;
+	b[3] = crc >> 24;
 	KUNIT_EXPECT_EQ(test, couche_sb_decode(b, &out, &why), -EOPNOTSUPP);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "newer dm-couche"));
 }
@@ -151,6 +153,11 @@ static void map_block_roundtrip(struct kunit *test)
 	couche_map_block_encode(b, 12, 0x100000002ull, in, 700);
 	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0xffffffffull, out, 700, &why), -ESTALE);
 	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x100000003ull, out, 700, &why), 0);
+	/* A block not rewritten for 2^31 commits is old, not newer. */
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x180000003ull, out, 700, &why), 0);
+	/* Written before stamps: 0. */
+	couche_map_block_encode(b, 12, 0, in, 700);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x80000005ull, out, 700, &why), 0);
 	((u8 *)b)[100] ^= 1;
 	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x100000003ull, out, 700, &why), -EILSEQ);
 }

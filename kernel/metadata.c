@@ -497,6 +497,60 @@ out:
 	return r;
 }
 
+/*
+ * The members were checked against c->geo; @g, newer, may record some as
+ * out of sync since (the old table of a reload committed meanwhile): they
+ * missed writes, so they are rebuilt too.  More than two lost members of
+ * a tier: it cannot be read.
+ */
+static int mark_stale_members(struct couche *c, const struct couche_geometry *g,
+			      char **error)
+{
+	unsigned int t, i, lost;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		struct couche_tier *tier = &c->tiers[t];
+
+		if (tier->kind != COUCHE_TIER_RAID6)
+			continue;
+		for (i = 0, lost = 0; i < tier->nr_members; i++) {
+			struct couche_member *m = &tier->members[i];
+
+			if (!g->member_nonce[t][i] && c->geo.member_nonce[t][i] &&
+			    !m->dead && !m->rebuilding) {
+				DMINFO("member %u of tier %s missed writes of the last table: rebuilding it",
+				       i, tier->name);
+				WRITE_ONCE(m->rebuilding, true);
+			}
+			lost += m->dead || m->rebuilding;
+		}
+		if (lost > 2) {
+			DMERR("tier %s: %u of its members are missing, unreadable, blank or stale",
+			      tier->name, lost);
+			*error = "More than two raid6 members are missing, dead or blank: the tier cannot be read";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A missing member's size is unknown: the tier keeps the slots it had, so
+ * that the device put back (or one of its size) still fits.
+ */
+static void keep_missing_tiers(struct couche *c, const struct couche_geometry *g)
+{
+	unsigned int t, i;
+
+	for (t = 0; t < c->nr_tiers; t++) {
+		struct couche_tier *tier = &c->tiers[t];
+
+		for (i = 0; i < tier->nr_members; i++)
+			if (!tier->members[i].dev && tier->slots.nr > g->tiers[t].nr_slots)
+				tier->slots.nr = g->tiers[t].nr_slots;
+	}
+}
+
 int couche_meta_open(struct couche *c, char **error)
 {
 	struct couche_geometry *g;
@@ -550,8 +604,13 @@ int couche_meta_open(struct couche *c, char **error)
 			r = check_members(c, g, false, error);
 		if (r)
 			goto out;
+		keep_missing_tiers(c, g);
 	}
+	/* The members were checked against this one; the map may be newer. */
+	c->geo = *g;
 	r = load_map_stable(c, g, error);
+	if (!r)
+		r = mark_stale_members(c, g, error);
 	if (r)
 		goto out;
 
@@ -569,32 +628,6 @@ int couche_meta_open(struct couche *c, char **error)
 out:
 	kfree(g);
 	return r;
-}
-
-/*
- * The old table recorded raid6 members as out of sync after this one
- * checked them: they missed writes since, so they are rebuilt too.
- */
-static void mark_stale_members(struct couche *c, const struct couche_geometry *g)
-{
-	unsigned int t, i;
-
-	for (t = 0; t < c->nr_tiers; t++) {
-		struct couche_tier *tier = &c->tiers[t];
-
-		if (tier->kind != COUCHE_TIER_RAID6)
-			continue;
-		for (i = 0; i < tier->nr_members; i++) {
-			struct couche_member *m = &tier->members[i];
-
-			if (g->member_nonce[t][i] || !c->geo.member_nonce[t][i] ||
-			    m->dead || m->rebuilding)
-				continue;
-			DMINFO("member %u of tier %s missed writes of the last table: rebuilding it",
-			       i, tier->name);
-			WRITE_ONCE(m->rebuilding, true);
-		}
-	}
 }
 
 /*
@@ -623,7 +656,9 @@ int couche_meta_reload_if_changed(struct couche *c)
 	if (r)
 		goto out;
 	DMINFO("reloaded map at generation %llu", g->generation);
-	mark_stale_members(c, g);
+	r = mark_stale_members(c, g, &error);
+	if (r)
+		goto out;
 	fill_geometry(c, g);
 	c->geo = *g;
 	bitmap_fill(c->stale, c->map_blocks);
@@ -675,6 +710,8 @@ static int flush_data_devices(struct couche *c)
 
 			if (!READ_ONCE(m->dead) && blkdev_issue_flush(m->dev->bdev)) {
 				couche_member_failed(c, m, "flush failure");
+				/* Its cache may have lost chunks this commit names. */
+				WRITE_ONCE(m->missed, true);
 				failed = true;
 			}
 			lost += !couche_member_readable(m);

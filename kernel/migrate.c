@@ -21,7 +21,8 @@
 int couche_queue_migration(struct couche *c, u32 first, u32 last,
 			   unsigned int tier, bool pin)
 {
-	struct couche_mig_req *req = kmalloc(sizeof(*req), GFP_KERNEL);
+	/* NOIO: callers may hold locks a suspend-load-resume of a volume waits for. */
+	struct couche_mig_req *req = kmalloc(sizeof(*req), GFP_NOIO);
 
 	if (!req)
 		return -ENOMEM;
@@ -144,6 +145,8 @@ void couche_start_migrations(struct couche *c)
 	int r;
 
 	c->room_why = COUCHE_ROOM_OK;
+	if (!c->active)
+		return;		/* a table not resumed yet moves nothing */
 	while (!c->meta_failed && !c->params.read_only &&
 	       c->mig_running < READ_ONCE(c->params.max_migrations)) {
 		urgent = READ_ONCE(c->nr_nospace) > 0;
@@ -216,23 +219,31 @@ void couche_start_migrations(struct couche *c)
 	/* Writes mapped before the extents turned busy must land before the copy. */
 	couche_epoch_drain(c);
 	list_for_each_entry_safe(op, tmp, &started, list) {
-		struct dm_io_region from = {
-			.bdev = c->tiers[op->src_tier].members[0].dev->bdev,
-			.sector = couche_slot_sector(c, op->src_slot),
-			.count = c->extent_sectors,
-		};
-		struct dm_io_region to = {
-			.bdev = c->tiers[op->dst_tier].members[0].dev->bdev,
-			.sector = couche_slot_sector(c, op->dst_slot),
-			.count = c->extent_sectors,
-		};
+		struct dm_io_region from, to;
 
 		list_del_init(&op->list);
-		if (couche_is_raid6(c, op->src_tier) || couche_is_raid6(c, op->dst_tier))
+		/* A raid6 member may be missing ("-"): no region from members[0]. */
+		if (couche_is_raid6(c, op->src_tier) || couche_is_raid6(c, op->dst_tier)) {
 			couche_r6_queue_copy(c, op);
-		else
-			dm_kcopyd_copy(c->kcopyd, &from, 1, &to, 0, couche_op_done, op);
+			continue;
+		}
+		from.bdev = c->tiers[op->src_tier].members[0].dev->bdev;
+		from.sector = couche_slot_sector(c, op->src_slot);
+		from.count = c->extent_sectors;
+		to.bdev = c->tiers[op->dst_tier].members[0].dev->bdev;
+		to.sector = couche_slot_sector(c, op->dst_slot);
+		to.count = c->extent_sectors;
+		dm_kcopyd_copy(c->kcopyd, &from, 1, &to, 0, couche_op_done, op);
 	}
+}
+
+static void note_missed(struct couche *c, struct couche_op *op)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->tiers[op->dst_tier].nr_members; i++)
+		if (op->missed & BIT(i))
+			WRITE_ONCE(c->tiers[op->dst_tier].members[i].missed, true);
 }
 
 /* The device an op copied to failed since: the copy may not be there. */
@@ -285,6 +296,8 @@ void couche_finish_migrations(struct couche *c, struct list_head *ops)
 		c->mig_committing++;
 		if (op->error)
 			continue;
+		/* Stripes this commit names lack their chunks: record them first. */
+		note_missed(c, op);
 		c->map[op->extent] = ce_make(op->dst_tier, op->dst_slot) | CE_BUSY |
 			(c->map[op->extent] & CE_PINNED);
 		couche_mark_dirty(c, op->extent);

@@ -158,21 +158,12 @@ static int refuse_shared(struct couche *c, struct couche *o, char **error)
 	return -EBUSY;
 }
 
-/* From the constructor, before anything is written: no sharing. */
-int couche_nl_check_shared(struct couche *c, char **error)
-{
-	struct couche *o;
-	int r = 0;
-
-	mutex_lock(&couche_nl_lock);
-	o = sharer(c);
-	if (o)
-		r = refuse_shared(c, o, error);
-	mutex_unlock(&couche_nl_lock);
-	return r;
-}
-
-/* From the constructor: the table is not live yet. */
+/*
+ * From the constructor, before anything is written: the table joins the
+ * registry (not live until resume, so no handler looks at it), unless one
+ * of its devices belongs to another dm device's table.  Checking and
+ * joining under one lock keeps two constructors from both formatting.
+ */
 int couche_nl_register(struct couche *c, char **error)
 {
 	struct couche *o;
@@ -181,7 +172,6 @@ int couche_nl_register(struct couche *c, char **error)
 	c->nl_devt = disk_devt(dm_disk(dm_table_get_md(c->ti->table)));
 	refresh_name(c);
 	mutex_lock(&couche_nl_lock);
-	/* Again, with the registration: two constructors may race. */
 	o = sharer(c);
 	if (o) {
 		r = refuse_shared(c, o, error);

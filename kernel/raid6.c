@@ -97,9 +97,12 @@ static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 	return 0;
 }
 
-/* Writes whole stripes: data from mb, P and Q computed here. */
+/*
+ * Writes whole stripes: data from mb, P and Q computed here.  Members dead
+ * meanwhile, which lack these chunks, are added to @missed.
+ */
 static int write_stripes(struct couche *c, struct couche_tier *t, u32 slot,
-			 u32 s0, u32 n, u8 *mb, size_t mlen)
+			 u32 s0, u32 n, u8 *mb, size_t mlen, u32 *missed)
 {
 	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
 	u64 g0 = (u64)slot * t->sps + s0;
@@ -119,9 +122,8 @@ static int write_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 		    member_io(c, mem, REQ_OP_WRITE, COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
 			      (sector_t)n * t->chunk_sectors, mb + m * mlen))
 			couche_member_failed(c, mem, "write error");
-		/* These stripes lack its chunks: the next commit records it. */
 		if (READ_ONCE(mem->dead))
-			WRITE_ONCE(mem->missed, true);
+			*missed |= BIT(m);
 		nd += READ_ONCE(mem->dead);
 	}
 	return nd > 2 ? -EIO : 0;
@@ -235,7 +237,7 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 			if (r)
 				break;
 			gather(t, (u64)slot * t->sps + s0, n, mb, mlen, dbuf, true);
-			r = write_stripes(c, t, slot, s0, n, mb, mlen);
+			r = write_stripes(c, t, slot, s0, n, mb, mlen, &op->missed);
 		} else {
 			r = read_stripes(c, t, slot, s0, n, mb, mlen);
 			if (!r)
@@ -415,7 +417,7 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 	if (!mb)
 		return -ENOMEM;
 	/* Progress kept by a suspend is this member's only. */
-	if (tier->rebuild_member != mi) {
+	if (tier->rebuild_member != (int)mi) {
 		tier->rebuild_member = mi;
 		tier->rebuild_next = 0;
 	}
@@ -438,6 +440,12 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 		for (s0 = 0; s0 < tier->sps && !r; s0 += batch) {
 			u32 n = min(batch, tier->sps - s0);
 
+			/* A suspend waits for a batch, not a whole (1 GiB) slot. */
+			if (READ_ONCE(c->quiescing)) {
+				tier->rebuild_next = slot;
+				vfree(mb);
+				return -EAGAIN;
+			}
 			r = rebuild_stripes(c, tier, mi, slot, s0, n, mb, mlen);
 			rebuild_throttle(c, mlen);
 			cond_resched();

@@ -271,7 +271,7 @@ static int size_tiers(struct couche *c, char **error)
 
 static void couche_dtr(struct dm_target *ti);
 
-/* A raid6 tier loaded without some members: say so, once, as an event too. */
+/* A raid6 tier loaded without some members: say so (the event at resume). */
 static void report_degraded(struct couche *c)
 {
 	unsigned int t, i;
@@ -283,7 +283,7 @@ static void report_degraded(struct couche *c)
 			DMWARN("tier %s loads degraded: member %u is %s; replace it by reloading the table with a blank device in its place",
 			       c->tiers[t].name, i,
 			       c->tiers[t].members[i].dev ? "unreadable" : "missing (\"-\")");
-			couche_event(c, COUCHE_EVENT_MEMBER_FAILED, t, i, 0, 0, 0, -EIO);
+			c->report_dead = true;
 		}
 	}
 }
@@ -426,7 +426,7 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = alloc_state(c, &ti->error);
 	if (r)
 		goto bad;
-	r = couche_nl_check_shared(c, &ti->error);
+	r = couche_nl_register(c, &ti->error);
 	if (r)
 		goto bad;
 	r = couche_meta_open(c, &ti->error);
@@ -447,9 +447,6 @@ static int couche_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	couche_split_discards(ti);
 	ti->per_io_data_size = sizeof(struct couche_bio);
 	c->last_decay = jiffies;
-	r = couche_nl_register(c, &ti->error);
-	if (r)
-		goto bad;
 	return 0;
 bad:
 	couche_dtr(ti);
@@ -549,6 +546,17 @@ static int couche_preresume(struct dm_target *ti)
 static void couche_resume(struct dm_target *ti)
 {
 	struct couche *c = ti->private;
+	unsigned int t, i;
+
+	/* Events only from a live table: the worker must not run before. */
+	if (c->report_dead) {
+		c->report_dead = false;
+		for (t = 0; t < c->nr_tiers; t++)
+			for (i = 0; i < c->tiers[t].nr_members; i++)
+				if (c->tiers[t].members[i].dead)
+					couche_event(c, COUCHE_EVENT_MEMBER_FAILED, t, i, 0,
+						     0, 0, -EIO);
+	}
 
 	c->active = true;
 	c->quiescing = false;

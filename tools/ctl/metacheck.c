@@ -709,7 +709,8 @@ static void check_map_block(struct mc_ctx *ctx, const uint8_t *block, uint32_t i
 			  index, copy, le32toh(mb->index));
 		goto corrupt;
 	}
-	if ((int32_t)(le32toh(mb->generation) - (uint32_t)res->generation) > 0) {
+	if (le32toh(mb->generation) &&
+	    le32toh(mb->generation) - (uint32_t)res->generation - 1 < MC_GEN_WINDOW) {
 		mc_report(ctx, off + offsetof(struct mc_disk_map_block, generation), MC_FATAL,
 			  "map block %u of copy %u was written by generation %u, after its superblock's %llu: a later commit rewrote this copy and its superblock is lost, so the map is a mix",
 			  index, copy, le32toh(mb->generation), (unsigned long long)res->generation);

@@ -36,6 +36,7 @@
 #define MC_MAP_MAGIC		0x504d5543	/* "CUMP" */
 #define MC_FORMAT_VERSION	1
 #define MC_SB_INCOMPAT_KNOWN	0u	/* COUCHE_SB_INCOMPAT_KNOWN */
+#define MC_GEN_WINDOW		65536u	/* COUCHE_GEN_WINDOW */
 
 /* A map entry (CE_* in format.h): 32 bits, little endian on disk. */
 #define MC_CE_SLOT_BITS		26
