@@ -323,6 +323,23 @@ struct couche_op *couche_op_find(struct couche *c, u32 extent)
 	return NULL;
 }
 
+/*
+ * Lock held, released here: @extent turned busy since the caller looked (a
+ * scrub took it), so @bio waits behind that op; @op, unused, is freed.
+ */
+void couche_defer_to_busy(struct couche *c, struct couche_op *op, struct bio *bio,
+			  u32 extent)
+{
+	struct couche_op *busy = couche_op_find(c, extent);
+
+	if (busy)
+		bio_list_add(&busy->deferred, bio);
+	spin_unlock_irq(&c->lock);
+	mempool_free(op, &c->op_pool);
+	if (WARN_ON_ONCE(!busy))
+		bio_io_error(bio);
+}
+
 void couche_op_insert(struct couche *c, struct couche_op *op)
 {
 	hlist_add_head(&op->hash, &c->op_hash[hash_32(op->extent, COUCHE_OP_HASH_BITS)]);

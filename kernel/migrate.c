@@ -388,15 +388,7 @@ int couche_promote(struct couche *c, struct bio *bio, u32 extent)
 	spin_lock_irq(&c->lock);
 	e = c->map[extent];
 	if (e & CE_BUSY) {
-		/* A scrub took it since the caller looked: after that, then. */
-		struct couche_op *busy = couche_op_find(c, extent);
-
-		if (busy)
-			bio_list_add(&busy->deferred, bio);
-		spin_unlock_irq(&c->lock);
-		mempool_free(op, &c->op_pool);
-		if (WARN_ON_ONCE(!busy))
-			bio_io_error(bio);
+		couche_defer_to_busy(c, op, bio, extent);
 		return 0;
 	}
 	/* Its pin, if any, names the raid6 tier it is in: place it as new. */

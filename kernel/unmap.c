@@ -33,7 +33,6 @@ bool couche_discard_unmaps(struct couche *c, struct bio *bio)
 int couche_start_unmap(struct couche *c, struct bio *bio, u32 extent)
 {
 	struct couche_op *op = couche_op_alloc(c, extent, COUCHE_OP_UNMAP);
-	struct couche_op *busy;
 	u32 e;
 
 	if (!op)
@@ -41,14 +40,7 @@ int couche_start_unmap(struct couche *c, struct bio *bio, u32 extent)
 	spin_lock_irq(&c->lock);
 	e = c->map[extent];
 	if (e & CE_BUSY) {
-		/* A scrub took it since the caller looked: after that, then. */
-		busy = couche_op_find(c, extent);
-		if (busy)
-			bio_list_add(&busy->deferred, bio);
-		spin_unlock_irq(&c->lock);
-		mempool_free(op, &c->op_pool);
-		if (WARN_ON_ONCE(!busy))
-			bio_io_error(bio);
+		couche_defer_to_busy(c, op, bio, extent);
 		return 0;
 	}
 	if (!(e & CE_MAPPED)) {

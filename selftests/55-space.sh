@@ -9,6 +9,25 @@
 space() {	# space <1..4>: demoted waiting nospace unmapped
 	status | awk -v f="$1" '{ for (i = 1; i <= NF; i++) if ($i == "space") print $(i+f) }'
 }
+# overwrite <count> <tag>: 4 KiB writes at random blocks of the first $B,
+# each noted in /tmp/over.
+overwrite() {
+	: > /tmp/over
+	local i=0
+	while [ $i -lt "$1" ]; do
+		b=$(( (RANDOM * 32768 + RANDOM) % B ))
+		pattern write $DEV $b 1 "$2" && echo "$b" >> /tmp/over
+		i=$((i + 1))
+	done
+	wc -l < /tmp/over
+}
+# verify_over <tag> <overwrite tag> [first count]: every block holds its
+# tag, those in /tmp/over the overwrite's.
+verify_over() {
+	pattern scan $DEV ${3:-0} ${4:-$B} | awk -v t="$1" -v o="$2" 'NR == FNR { w[$1] = 1; next }
+		{ want = ($1 in w) ? o : t; if ($2 != want && bad++ < 5) print "# block " $1 ": " $2 ", want " want }
+		END { exit bad > 0 }' /tmp/over -
+}
 used_total() { status | awk '{ n = 0; for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+\/[0-9]+$/) { split($i, a, "/"); n += a[1] } print n }'; }
 
 # Largest accepted length: N extents load, N+1 are refused.
@@ -32,26 +51,14 @@ check "fill it to the last byte with 1 MiB direct writes" pattern write-direct $
 is "$(used_total)" "$N" "every extent holds a slot ($(status | cut -d' ' -f4-12))"
 is "$(space 3)" 0 "no write failed for room"
 check "the whole volume reads back" pattern verify $DEV 0 $B 1
-: > /tmp/over
-i=0
-while [ $i -lt 40 ]; do
-	b=$(( (RANDOM * 32768 + RANDOM) % B ))
-	pattern write $DEV $b 1 2 && echo "$b" >> /tmp/over
-	i=$((i + 1))
-done
-is "$(wc -l < /tmp/over)" 40 "40 scattered 4 KiB overwrites of the full volume succeed"
+is "$(overwrite 40 2)" 40 "40 scattered 4 KiB overwrites of the full volume succeed"
 check "migrations settle" wait_migrations
-verify_over() {	# every block holds 1, but the overwritten ones 2
-	pattern scan $DEV 0 $B | awk 'NR == FNR { o[$1] = 1; next }
-		{ want = ($1 in o) ? 2 : 1; if ($2 != want && bad++ < 5) print "# block " $1 ": " $2 ", want " want }
-		END { exit bad > 0 }' /tmp/over -
-}
-check "data right after the overwrites" verify_over
+check "data right after the overwrites" verify_over 1 2
 check "reload the table" sh -c "dmsetup reload $VOL --table '$(lin $N)' && dmsetup resume $VOL"
-check "data right after the reload" verify_over
+check "data right after the reload" verify_over 1 2
 check "remove" dmsetup remove $VOL
 check "create again" dmsetup create $VOL --table "$(lin $N)"
-check "data right after re-creating it" verify_over
+check "data right after re-creating it" verify_over 1 2
 check "remove" dmsetup remove $VOL
 
 # --- hot and warm linear (64 MiB each), cold raid6 4+2 of 48 MiB members,
@@ -72,29 +79,17 @@ d=$(space 1)
 [ "$d" -ge 45 ]
 ok $? "the kernel demoted extents into raid6 to make room ($d)"
 check "the whole volume reads back" pattern verify $DEV 0 $B 3
-: > /tmp/over
-i=0
-while [ $i -lt 24 ]; do
-	b=$(( (RANDOM * 32768 + RANDOM) % B ))
-	pattern write $DEV $b 1 4 && echo "$b" >> /tmp/over
-	i=$((i + 1))
-done
-is "$(wc -l < /tmp/over)" 24 "24 scattered overwrites of the full volume succeed (raid6 extents move up)"
+is "$(overwrite 24 4)" 24 "24 scattered overwrites of the full volume succeed (raid6 extents move up)"
 check "migrations settle" wait_migrations
-verify_over() {	# [first count]: blocks hold 3, the overwritten ones 4
-	pattern scan $DEV ${1:-0} ${2:-$B} | awk 'NR == FNR { o[$1] = 1; next }
-		{ want = ($1 in o) ? 4 : 3; if ($2 != want && bad++ < 5) print "# block " $1 ": " $2 ", want " want }
-		END { exit bad > 0 }' /tmp/over -
-}
-check "data right after the overwrites" verify_over
+check "data right after the overwrites" verify_over 3 4
 check "reload the table" sh -c "dmsetup reload $VOL --table '$(r6 $N)' && dmsetup resume $VOL"
-check "data right after the reload" verify_over
+check "data right after the reload" verify_over 3 4
 
 # Discards: whole extents unmap, parts of extents do nothing.
 u0=$(used_total)
 check "discard extents 2-5 and half of extent 6" blkdiscard -o $((2 * 4194304)) -l $((4 * 4194304 + 2097152)) $DEV
 check "discarded extents read as zeros" cmp -n $((4 * 4194304)) $DEV /dev/zero $((2 * 4194304))
-check "the partly discarded extent keeps its data" verify_over $((6 * 1024)) 1024
+check "the partly discarded extent keeps its data" verify_over 3 4 $((6 * 1024)) 1024
 is "$(used_total)" "$((u0 - 4))" "four slots went back to their tiers"
 is "$(space 4)" 4 "status counts 4 unmapped extents"
 is "$(extent_tier 3)" "-" "extent 3 is unmapped"

@@ -10,14 +10,6 @@ for i in 0 1 2 3 4 5 6; do
 	dmsetup create r$i --table "0 65536 linear /dev/ram$i 0"
 	[ $i = 6 ] || R="$R /dev/mapper/r$i"
 done
-health() { status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") print $(i+2) }'; }
-wait_health() {	# wait_health <want>: up to 60 s
-	local n=0
-	while [ "$(health)" != "$1" ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
-	[ "$(health)" = "$1" ]
-}
-fail() { local m; for m; do dmsetup reload r$m --table "0 65536 error" && dmsetup resume r$m; done; }
-heal() { local m; for m; do dmsetup reload r$m --table "0 65536 linear /dev/ram$m 0" && dmsetup resume r$m; done; }
 wipe $META $HOT
 TBL="0 204800 couche $META $EXT 2 3 hot linear $HOT 10 cold raid6 4 128$R"
 reload() { dmsetup reload $VOL --table "$TBL" && dmsetup resume $VOL; }

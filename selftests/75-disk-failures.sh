@@ -12,13 +12,6 @@ for i in 0 1 2 3 4 5 6 7; do
 	dmsetup create r$i --table "0 65536 linear /dev/ram$i 0"
 	[ $i -ge 6 ] || R="$R /dev/mapper/r$i"
 done
-health() { status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") print $(i+2) }'; }
-wait_health() {	# wait_health <want>: up to 60 s
-	local n=0
-	while [ "$(health)" != "$1" ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
-	[ "$(health)" = "$1" ]
-}
-fail() { local m; for m; do dmsetup reload r$m --table "0 65536 error" && dmsetup resume r$m; done; }
 sum40() { dd if=$DEV bs=1M count=40 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1; }
 tbl() { echo "0 204800 couche $META $EXT 2 3 hot linear $HOT 10 cold raid6 4 128 $*"; }
 
@@ -76,7 +69,6 @@ check "data on hot reads right" pattern verify $DEV 256 2304 64
 check "remove" dmsetup remove $VOL
 dmsetup remove r6 && dmsetup create r6 --table "0 65536 linear /dev/ram6 0"
 
-heal() { local m; for m; do dmsetup reload r$m --table "0 65536 linear /dev/ram$m 0" && dmsetup resume r$m; done; }
 reload() { dmsetup reload $VOL --table "$1" && dmsetup resume $VOL; }
 
 # 4. A member that missed writes is not trusted again: it dies as a

@@ -91,3 +91,14 @@ msg() { dmsetup message "$VOL" 0 "$@"; }
 
 # Checksums of the first MiB of a device: proves refused input wrote nothing.
 sum1m() { dd if="$1" bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1; }
+
+# raid6 tests: the cold tier's members are wrappers r<N> (dm-linear, 65536
+# sectors) over /dev/ram<N>; fail and heal swap a wrapper's table.
+health() { status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") print $(i+2) }'; }
+wait_health() {	# wait_health <want>: up to 60 s
+	local n=0
+	while [ "$(health)" != "$1" ] && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+	[ "$(health)" = "$1" ]
+}
+fail() { local m; for m; do dmsetup reload r$m --table "0 65536 error" && dmsetup resume r$m; done; }
+heal() { local m; for m; do dmsetup reload r$m --table "0 65536 linear /dev/ram$m 0" && dmsetup resume r$m; done; }
