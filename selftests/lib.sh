@@ -6,6 +6,7 @@ HOT=/dev/vdb
 WARM=/dev/vdc
 COLD=/dev/vdd
 SPARE=/dev/vde
+R6DISK=/dev/vdf			# sliced by p6_slices: a raid6 volume across reboots
 EXT=2048			# 1 MiB extents
 VOL=vol0
 DEV=/dev/mapper/$VOL
@@ -102,3 +103,22 @@ wait_health() {	# wait_health <want>: up to 60 s
 }
 fail() { local m; for m; do dmsetup reload r$m --table "0 65536 error" && dmsetup resume r$m; done; }
 heal() { local m; for m; do dmsetup reload r$m --table "0 65536 linear /dev/ram$m 0" && dmsetup resume r$m; done; }
+
+# p6_slices [bad-member-index]: a metadata device, a hot tier and six raid6
+# members as slices of $R6DISK (the same in every boot); the member named
+# becomes unreadable (an error target), as a disk dead at boot.
+p6_slices() {
+	local i t
+	dmsetup create p6m --table "0 16384 linear $R6DISK 0" &&
+	dmsetup create p6h --table "0 65536 linear $R6DISK 16384" || return 1
+	for i in 0 1 2 3 4 5; do
+		t="0 40960 linear $R6DISK $((81920 + i * 40960))"
+		[ "$i" = "$1" ] && t="0 40960 error"
+		dmsetup create p6c$i --table "$t" || return 1
+	done
+}
+p6_table() {
+	echo "0 65536 couche /dev/mapper/p6m 2048 2 3 hot linear /dev/mapper/p6h 10 cold raid6 4 128" \
+	     "/dev/mapper/p6c0 /dev/mapper/p6c1 /dev/mapper/p6c2 /dev/mapper/p6c3 /dev/mapper/p6c4 /dev/mapper/p6c5"
+}
+p6_health() { dmsetup status p6 | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") print $(i+2) }'; }

@@ -12,7 +12,8 @@ vm_prepare() {
 	"$top/tools/vm/mkinitramfs.sh" "$KVER" "$BUILD/initramfs.gz"
 }
 
-# vm_disks: fresh sparse disks: meta 16M, hot 64M, warm 128M, cold 256M, spare 64M.
+# vm_disks: fresh sparse disks: meta 16M, hot 64M, warm 128M, cold 256M,
+# spare 64M, and 160M sliced into a raid6 volume that outlives a reboot.
 vm_disks() {
 	rm -f "$BUILD"/disk*.img
 	truncate -s 16M "$BUILD/disk0.img"
@@ -20,13 +21,14 @@ vm_disks() {
 	truncate -s 128M "$BUILD/disk2.img"
 	truncate -s 256M "$BUILD/disk3.img"
 	truncate -s 64M "$BUILD/disk4.img"
+	truncate -s 160M "$BUILD/disk5.img"
 }
 
 # vm_boot <log> <command line under /selftests> [timeout s]
 vm_boot() {
 	log=$1 run=$2 limit=${3:-2400}
 	set -- 
-	for i in 0 1 2 3 4; do
+	for i in 0 1 2 3 4 5; do
 		set -- "$@" -drive "file=$BUILD/disk$i.img,if=virtio,format=raw,cache=writeback,discard=unmap"
 	done
 	timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu max \
