@@ -324,7 +324,7 @@ struct couche_op *couche_op_find(struct couche *c, u32 extent);
 struct couche_op *couche_op_alloc(struct couche *c, u32 extent, u8 kind);
 void couche_op_insert(struct couche *c, struct couche_op *op);
 void couche_defer_to_busy(struct couche *c, struct couche_op *op, struct bio *bio,
-			  u32 extent);
+			  u32 extent) __releases(&c->lock);
 void couche_op_remove(struct couche *c, struct couche_op *op);
 void couche_op_done(int read_err, unsigned long write_err, void *context);
 void couche_release_bios(struct couche *c, struct bio_list *bios);

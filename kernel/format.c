@@ -69,7 +69,7 @@ int couche_sb_decode(const void *block, struct couche_geometry *g,
 		return -EOPNOTSUPP;
 	}
 	if (le32_to_cpu(sb->flags) & ~COUCHE_SB_INCOMPAT_KNOWN) {
-		*why = "metadata uses features this module does not know (a newer dm-couche wrote it)";
+		*why = "unknown features (a newer dm-couche wrote it)";
 		return -EOPNOTSUPP;
 	}
 	memset(g, 0, sizeof(*g));

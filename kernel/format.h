@@ -43,7 +43,7 @@
  * be read by this one rather than being misread).
  */
 #define COUCHE_SB_INCOMPAT_KNOWN	0u
-/* A map block stamped 1..COUCHE_GEN_WINDOW generations after its superblock is from a lost commit. */
+/* A map block 1..COUCHE_GEN_WINDOW generations after its superblock: a lost commit's. */
 #define COUCHE_GEN_WINDOW	65536u
 
 #define COUCHE_SB_BLOCKS	2

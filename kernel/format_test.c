@@ -151,7 +151,8 @@ static void map_block_roundtrip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 40, out, 700, &why), -ESTALE);
 	/* Across the 32-bit wrap. */
 	couche_map_block_encode(b, 12, 0x100000002ull, in, 700);
-	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0xffffffffull, out, 700, &why), -ESTALE);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0xffffffffull, out, 700, &why),
+			-ESTALE);
 	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x100000003ull, out, 700, &why), 0);
 	/* A block not rewritten for 2^31 commits is old, not newer. */
 	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x180000003ull, out, 700, &why), 0);
@@ -159,7 +160,8 @@ static void map_block_roundtrip(struct kunit *test)
 	couche_map_block_encode(b, 12, 0, in, 700);
 	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x80000005ull, out, 700, &why), 0);
 	((u8 *)b)[100] ^= 1;
-	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x100000003ull, out, 700, &why), -EILSEQ);
+	KUNIT_EXPECT_EQ(test, couche_map_block_decode(b, 12, 0x100000003ull, out, 700, &why),
+			-EILSEQ);
 }
 
 static void entry_fields(struct kunit *test)

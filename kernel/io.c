@@ -329,6 +329,7 @@ struct couche_op *couche_op_find(struct couche *c, u32 extent)
  */
 void couche_defer_to_busy(struct couche *c, struct couche_op *op, struct bio *bio,
 			  u32 extent)
+	__releases(&c->lock)
 {
 	struct couche_op *busy = couche_op_find(c, extent);
 

@@ -87,7 +87,8 @@ static int read_superblock(struct couche *c, struct couche_geometry *g,
 	*blank = false;
 	if (dr[0] == -EOPNOTSUPP || dr[1] == -EOPNOTSUPP) {
 		/* Not torn, but newer: the other slot may be just as foreign. */
-		DMERR("metadata superblock slot %d: %s", dr[1] == -EOPNOTSUPP, why[dr[1] == -EOPNOTSUPP]);
+		i = dr[1] == -EOPNOTSUPP;
+		DMERR("metadata superblock slot %d: %s", i, why[i]);
 		*error = "Metadata was written by a newer dm-couche: load it with that one";
 		r = -EOPNOTSUPP;
 	} else if (ok[0] && ok[1]) {
@@ -316,7 +317,7 @@ static int check_members(struct couche *c, const struct couche_geometry *g,
 		if (lost > 2) {
 			DMERR("tier %s: %u of its members are missing, unreadable, blank or stale",
 			      c->tiers[t].name, lost);
-			*error = "More than two raid6 members are missing, dead or blank: the tier cannot be read";
+			*error = "More than two raid6 members are lost: the tier cannot be read";
 			return -EINVAL;
 		}
 	}
@@ -424,9 +425,8 @@ static int load_map(struct couche *c, const struct couche_geometry *g,
 			if (r) {
 				DMERR("map block %u of copy %llu: %s", b + k,
 				      g->generation & 1, why);
-				*error = r == -ESTALE ?
-					"Metadata map was partly rewritten by a commit whose superblock is lost: run couchestorctl check" :
-					"Metadata map is corrupt";
+				*error = r != -ESTALE ? "Metadata map is corrupt" :
+					"Map rewritten by a lost commit: run couchestorctl check";
 				return r;
 			}
 		}
@@ -518,7 +518,7 @@ static int mark_stale_members(struct couche *c, const struct couche_geometry *g,
 
 			if (!g->member_nonce[t][i] && c->geo.member_nonce[t][i] &&
 			    !m->dead && !m->rebuilding) {
-				DMINFO("member %u of tier %s missed writes of the last table: rebuilding it",
+				DMINFO("member %u of tier %s missed writes: rebuilding it",
 				       i, tier->name);
 				WRITE_ONCE(m->rebuilding, true);
 			}
@@ -527,7 +527,7 @@ static int mark_stale_members(struct couche *c, const struct couche_geometry *g,
 		if (lost > 2) {
 			DMERR("tier %s: %u of its members are missing, unreadable, blank or stale",
 			      tier->name, lost);
-			*error = "More than two raid6 members are missing, dead or blank: the tier cannot be read";
+			*error = "More than two raid6 members are lost: the tier cannot be read";
 			return -EINVAL;
 		}
 	}
@@ -740,7 +740,7 @@ static void forget_dead_members(struct couche *c)
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
 			if (!READ_ONCE(c->tiers[t].members[i].missed) || !c->geo.member_nonce[t][i])
 				continue;
-			DMWARN("member %u of tier %s missed writes while dead: recorded as out of sync",
+			DMWARN("member %u of tier %s missed writes: recorded out of sync",
 			       i, c->tiers[t].name);
 			c->geo.member_nonce[t][i] = 0;
 		}

@@ -262,8 +262,8 @@ void couche_room_check(struct couche *c)
 	spin_unlock_irq(&c->lock);
 
 	if (status == BLK_STS_NOSPC) {
-		DMERR_LIMIT("%u write(s) failed with ENOSPC: no linear tier has a free slot, and %s",
-			    n, c->room_why == COUCHE_ROOM_PINNED ?
+		DMERR_LIMIT("%u write(s) failed with ENOSPC: no free linear slot, and %s", n,
+			    c->room_why == COUCHE_ROOM_PINNED ?
 			    "only pinned extents could move: unpin some or migrate them down" :
 			    "no slower tier can take an extent (full or degraded)");
 		bio = bio_list_peek(&bios);
@@ -271,7 +271,7 @@ void couche_room_check(struct couche *c)
 			     dm_target_offset(c->ti, bio->bi_iter.bi_sector) >> c->extent_shift,
 			     n, 0, -ENOSPC);
 	} else {
-		DMERR_LIMIT("%u write(s) waiting for room failed: the volume is read-only or has no healthy linear tier",
+		DMERR_LIMIT("%u write(s) waiting for room failed: read-only or no linear tier",
 			    n);
 	}
 	while ((bio = bio_list_pop(&bios))) {

@@ -280,7 +280,7 @@ static void report_degraded(struct couche *c)
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
 			if (!c->tiers[t].members[i].dead)
 				continue;
-			DMWARN("tier %s loads degraded: member %u is %s; replace it by reloading the table with a blank device in its place",
+			DMWARN("tier %s loads degraded: member %u is %s; reload with a blank one",
 			       c->tiers[t].name, i,
 			       c->tiers[t].members[i].dev ? "unreadable" : "missing (\"-\")");
 			c->report_dead = true;
@@ -623,7 +623,8 @@ static void couche_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" %u %s raid6 %u %u", 4 + tier->nr_members, tier->name,
 			       tier->k, tier->chunk_sectors);
 			for (i = 0; i < tier->nr_members; i++)
-				DMEMIT(" %s", tier->members[i].dev ? tier->members[i].dev->name : "-");
+				DMEMIT(" %s", tier->members[i].dev ?
+				       tier->members[i].dev->name : "-");
 		}
 		nf = 8 + p->discard_passdown + p->read_only;
 		DMEMIT(" %u", nf);

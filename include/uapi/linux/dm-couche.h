@@ -232,8 +232,7 @@ enum couche_event {
 	COUCHE_EVENT_RESERVE_LOW,	/* TIER_INDEX: new writes skip it */
 	COUCHE_EVENT_METADATA_ERROR,	/* ERROR: the volume is read-only now */
 	COUCHE_EVENT_SCRUB_DONE,	/* DONE stripes checked, TOTAL */
-	COUCHE_EVENT_MAKING_ROOM,	/* TIER_INDEX fell below its low watermark:
-					 * DONE free slots, TOTAL the high one */
+	COUCHE_EVENT_MAKING_ROOM,	/* TIER_INDEX below its low watermark */
 	COUCHE_EVENT_NO_SPACE,		/* DONE writes failed with ENOSPC; FIRST */
 	__COUCHE_EVENT_MAX
 };
