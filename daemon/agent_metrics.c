@@ -27,7 +27,8 @@ static const char *const per_volume[] = {
 	"couchestor_events_dropped_total", "couchestor_volume_degraded",
 	"couchestor_kernel_demotions_total", "couchestor_writes_waiting_for_room",
 	"couchestor_writes_nospace_total", "couchestor_extents_unmapped_total",
-	"couchestor_tier_free_low_watermark",
+	"couchestor_tier_free_low_watermark", "couchestor_member_read_errors_corrected_total",
+	"couchestor_read_errors_uncorrectable_total",
 };
 
 int cs_agent_metrics_declare(struct cs_metrics *m)
@@ -65,6 +66,13 @@ int cs_agent_metrics_declare(struct cs_metrics *m)
 	r |= cs_metrics_gauge(m, "couchestor_member_healthy",
 			      "1 alive and in sync, 0 dead or rebuilding.",
 			      CS_L("volume", "tier", "member", "dev"));
+	r |= cs_metrics_counter(m, "couchestor_member_read_errors_corrected_total",
+				"raid6 read errors rewritten from parity; past 20 within hours the "
+				"kernel fails the member: replace the disk.",
+				CS_L("volume", "tier", "member", "dev"));
+	r |= cs_metrics_counter(m, "couchestor_read_errors_uncorrectable_total",
+				"raid6 reads failed with more members unreadable than parity covers.",
+				CS_L("volume"));
 	r |= cs_metrics_gauge(m, "couchestor_volume_degraded",
 			      "1 if a member of the volume is dead or rebuilding.", CS_L("volume"));
 	r |= cs_metrics_counter(m, "couchestor_cache_hits_total", "Read cache hits.",
@@ -119,6 +127,10 @@ static void tier_metrics(struct cs_metrics *m, const struct cs_vol *v)
 			cs_metrics_set(m, "couchestor_member_healthy",
 				       CS_L(v->name, ti->name, member, ti->members[i].dev),
 				       ti->members[i].state == COUCHE_MEMBER_ALIVE);
+			if (ti->kind == COUCHE_TIER_RAID6)
+				cs_metrics_set(m, "couchestor_member_read_errors_corrected_total",
+					       CS_L(v->name, ti->name, member, ti->members[i].dev),
+					       ti->members[i].read_errors);
 		}
 	}
 }
@@ -177,6 +189,8 @@ static void volume_metrics(struct cs_metrics *m, const struct cs_vol *v)
 	cs_metrics_set(m, "couchestor_writes_waiting_for_room", CS_L(v->name), d->waiting);
 	cs_metrics_set(m, "couchestor_writes_nospace_total", CS_L(v->name), d->nospace);
 	cs_metrics_set(m, "couchestor_extents_unmapped_total", CS_L(v->name), d->unmapped);
+	cs_metrics_set(m, "couchestor_read_errors_uncorrectable_total", CS_L(v->name),
+		       d->read_uncorrectable);
 }
 
 void cs_agent_metrics_publish(struct cs_metrics *m, const struct cs_agent *a, bool cycled)

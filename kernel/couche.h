@@ -51,7 +51,17 @@ struct couche_member {
 	bool dead;
 	bool rebuilding;	/* raid6: blank replacement, not yet in sync */
 	bool missed;		/* raid6: dead when stripes were written */
+	/* raid6 read errors rewritten from parity (raid6.c), under c->lock */
+	u64 read_corrected;
+	u32 recent_errors;	/* halved every hour, as md does */
+	unsigned long last_error;	/* jiffies */
 };
+
+/*
+ * md's max_corr_read_errors: a raid6 member whose read errors, forgiven
+ * by half every hour, pass this many is failed as a disk going bad.
+ */
+#define COUCHE_MAX_READ_ERRORS	20
 
 /* A member whose chunks can be read as they are. */
 static inline bool couche_member_readable(const struct couche_member *m)
@@ -139,6 +149,8 @@ struct couche_stats {
 	u64 unmapped;		/* extents freed by discards */
 	u64 cache_hits;
 	u64 cache_misses;
+	u64 read_corrected;	/* raid6 read errors rewritten from parity */
+	u64 read_uncorrectable;	/* raid6 reads failed: beyond parity */
 };
 
 struct couche_rank {

@@ -285,8 +285,10 @@ int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 	struct couche *c = ti->private;
 	struct couche_bio *pb = dm_per_bio_data(bio, sizeof(*pb));
 	bool failed = *error && pb->tier >= 0 && is_device_error(*error);
+	/* raid6 read errors are the worker's: rewritten from parity. */
+	bool r6_read = failed && couche_is_raid6(c, pb->tier) && bio_op(bio) == REQ_OP_READ;
 
-	if (failed)
+	if (failed && !r6_read)
 		couche_member_failed(c, &c->tiers[pb->tier].members[pb->member],
 				     "I/O error");
 	if (pb->op) {
@@ -300,9 +302,8 @@ int couche_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 		couche_op_done(*error ? 1 : 0, 0, op);
 		return DM_ENDIO_INCOMPLETE;
 	}
-	if (failed && !pb->retried && couche_is_raid6(c, pb->tier) &&
-	    bio_op(bio) == REQ_OP_READ) {
-		/* Read it again from the other members; still in its epoch. */
+	if (r6_read && !pb->retried) {
+		/* Read the stripes again, all members; still in its epoch. */
 		pb->retried = true;
 		bio->bi_iter = pb->saved;
 		bio->bi_status = BLK_STS_OK;

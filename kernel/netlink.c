@@ -326,15 +326,22 @@ static int check_admin(struct sk_buff *skb, struct netlink_ext_ack *extack)
 
 /* GET_DEVICE */
 
-static int put_member(struct sk_buff *skb, struct couche_member *m, unsigned int i)
+static int put_member(struct sk_buff *skb, struct couche *c, struct couche_member *m,
+		      unsigned int i)
 {
 	struct nlattr *nest = nla_nest_start(skb, COUCHE_TIER_A_MEMBER);
 	u8 state = READ_ONCE(m->dead) ? COUCHE_MEMBER_DEAD :
 		READ_ONCE(m->rebuilding) ? COUCHE_MEMBER_REBUILDING : COUCHE_MEMBER_ALIVE;
+	u64 read_errors;
 
+	spin_lock_irq(&c->lock);
+	read_errors = m->read_corrected;
+	spin_unlock_irq(&c->lock);
 	if (!nest || nla_put_u8(skb, COUCHE_MEMBER_A_INDEX, i) ||
 	    nla_put_string(skb, COUCHE_MEMBER_A_DEV, m->dev ? m->dev->name : "-") ||
-	    nla_put_u8(skb, COUCHE_MEMBER_A_STATE, state))
+	    nla_put_u8(skb, COUCHE_MEMBER_A_STATE, state) ||
+	    nla_put_u64_64bit(skb, COUCHE_MEMBER_A_READ_ERRORS, read_errors,
+			      COUCHE_MEMBER_A_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -368,7 +375,7 @@ static int put_tier(struct sk_buff *skb, struct couche *c, unsigned int t)
 	if (!members)
 		return -EMSGSIZE;
 	for (i = 0; i < tier->nr_members; i++) {
-		if (put_member(skb, &tier->members[i], i))
+		if (put_member(skb, c, &tier->members[i], i))
 			return -EMSGSIZE;
 		rebuilding |= READ_ONCE(tier->members[i].rebuilding);
 	}
@@ -432,7 +439,7 @@ static int put_ident(struct sk_buff *skb, struct couche *c)
 static int put_counters(struct sk_buff *skb, struct couche *c)
 {
 	u64 queued, done, failed, hits, misses, checked, repaired, bad, total;
-	u64 demoted, nospace, unmapped;
+	u64 demoted, nospace, unmapped, corrected, uncorrectable;
 	u32 running, waiting;
 	bool scrubbing;
 
@@ -452,6 +459,8 @@ static int put_counters(struct sk_buff *skb, struct couche *c)
 	waiting = c->nr_nospace;
 	nospace = c->stats.nospace;
 	unmapped = c->stats.unmapped;
+	corrected = c->stats.read_corrected;
+	uncorrectable = c->stats.read_uncorrectable;
 	spin_unlock_irq(&c->lock);
 	if (PUT_U64(skb, COUCHE_DEV_A_MIG_QUEUED, queued) ||
 	    nla_put_u32(skb, COUCHE_DEV_A_MIG_RUNNING, running) ||
@@ -468,7 +477,9 @@ static int put_counters(struct sk_buff *skb, struct couche *c)
 	    PUT_U64(skb, COUCHE_DEV_A_DEMOTED, demoted) ||
 	    nla_put_u32(skb, COUCHE_DEV_A_WAITING, waiting) ||
 	    PUT_U64(skb, COUCHE_DEV_A_NOSPACE, nospace) ||
-	    PUT_U64(skb, COUCHE_DEV_A_UNMAPPED, unmapped))
+	    PUT_U64(skb, COUCHE_DEV_A_UNMAPPED, unmapped) ||
+	    PUT_U64(skb, COUCHE_DEV_A_READ_CORRECTED, corrected) ||
+	    PUT_U64(skb, COUCHE_DEV_A_READ_UNCORRECTABLE, uncorrectable))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -54,47 +54,160 @@ static int member_io(struct couche *c, struct couche_member *m, blk_opf_t opf,
 	return dm_io(&req, 1, &where, &error_bits, IOPRIO_DEFAULT);
 }
 
-/*
- * Reads stripes s0..s0+n-1 of @slot: member m's n chunks land at
- * mb + m * mlen.  Lost chunks are rebuilt; -EIO if more than two members
- * cannot be read.
- */
-static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot,
-			u32 s0, u32 n, u8 *mb, size_t mlen)
+/* A read-only volume or table writes nothing to its members. */
+static bool members_writable(struct couche *c)
+{
+	return !c->params.read_only && (dm_table_get_mode(c->ti->table) & FMODE_WRITE);
+}
+
+/* Recomputes P and Q of stripes g0..g0+n-1 from their data. */
+static void gen_parity(struct couche_tier *t, u64 g0, u32 n, u8 *mb, size_t mlen)
 {
 	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
-	u64 g0 = (u64)slot * t->sps + s0;
-	bool dead[COUCHE_MAX_MEMBERS], failed[COUCHE_MAX_MEMBERS];
 	void *ptrs[COUCHE_MAX_MEMBERS];
-	unsigned int m, r, nd = 0;
+	unsigned int r;
 	u32 s;
 
-	for (m = 0; m < t->nr_members; m++) {
-		struct couche_member *mem = &t->members[m];
-
-		dead[m] = !couche_member_readable(mem);
-		if (!dead[m] && member_io(c, mem, REQ_OP_READ,
-					  COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
-					  (sector_t)n * t->chunk_sectors, mb + m * mlen)) {
-			couche_member_failed(c, mem, "read error");
-			dead[m] = true;
-		}
-		nd += dead[m];
+	for (s = 0; s < n; s++) {
+		for (r = 0; r < t->k + 2; r++)
+			ptrs[r] = mb + couche_r6_role_member(t->k, g0 + s, r) * mlen + s * cb;
+		raid6_call.gen_syndrome(t->k + 2, cb, ptrs);
 	}
-	if (nd > 2)
-		return -EIO;
-	if (!nd)
-		return 0;
+}
+
+/* Rebuilds the chunks of the members in @lost (a mask), stripe by stripe. */
+static int recover_stripes(struct couche_tier *t, u64 g0, u32 n, u8 *mb, size_t mlen,
+			   u32 lost)
+{
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	bool failed[COUCHE_MAX_MEMBERS];
+	void *ptrs[COUCHE_MAX_MEMBERS];
+	unsigned int m, r;
+	u32 s;
+
 	for (s = 0; s < n; s++) {
 		for (r = 0; r < t->k + 2; r++) {
 			m = couche_r6_role_member(t->k, g0 + s, r);
 			ptrs[r] = mb + m * mlen + s * cb;
-			failed[r] = dead[m];
+			failed[r] = lost & BIT(m);
 		}
 		if (couche_r6_recover(t->k, cb, ptrs, failed))
 			return -EIO;
 	}
 	return 0;
+}
+
+/*
+ * Counts a read error on @m, rewritten from parity or not; false once the
+ * member has had more than COUCHE_MAX_READ_ERRORS lately.
+ */
+static bool note_read_error(struct couche *c, struct couche_member *m, bool corrected)
+{
+	unsigned long hours;
+	bool ok;
+
+	spin_lock_irq(&c->lock);
+	hours = (jiffies - m->last_error) / (3600UL * HZ);
+	m->recent_errors = hours >= 32 ? 0 : m->recent_errors >> hours;
+	m->last_error = jiffies;
+	ok = ++m->recent_errors <= COUCHE_MAX_READ_ERRORS;
+	if (corrected) {
+		m->read_corrected++;
+		c->stats.read_corrected++;
+	}
+	spin_unlock_irq(&c->lock);
+	return ok;
+}
+
+static void log_read_error(struct couche_tier *t, unsigned int mi, sector_t where,
+			   sector_t len, const char *what)
+{
+	DMWARN_LIMIT("read error on %s (tier %s member %u, sectors %llu+%llu): %s",
+		     t->members[mi].dev->name, t->name, mi, (u64)where, (u64)len, what);
+}
+
+/*
+ * Writes member @mi's chunks, rebuilt from the others, over the range
+ * that failed to read (a disk remaps a bad sector when it is written), and
+ * reads them again.  The member fails if either fails, or past
+ * COUCHE_MAX_READ_ERRORS.  True if that read failed: @buf is then undefined.
+ */
+static bool rewrite_chunks(struct couche *c, struct couche_tier *t, unsigned int mi,
+			   u64 g0, u32 n, u8 *buf)
+{
+	struct couche_member *mem = &t->members[mi];
+	sector_t where = COUCHE_DATA_OFFSET + g0 * t->chunk_sectors;
+	sector_t len = (sector_t)n * t->chunk_sectors;
+
+	if (!members_writable(c)) {
+		log_read_error(t, mi, where, len, "rebuilt from parity, not rewritten (read-only)");
+		if (!note_read_error(c, mem, false))
+			couche_member_failed(c, mem, "too many read errors");
+		return false;
+	}
+	if (member_io(c, mem, REQ_OP_WRITE | REQ_FUA, where, len, buf)) {
+		couche_member_failed(c, mem, "read error, then a write error");
+		return false;
+	}
+	if (member_io(c, mem, REQ_OP_READ, where, len, buf)) {
+		couche_member_failed(c, mem, "read error not corrected by a rewrite");
+		return true;
+	}
+	log_read_error(t, mi, where, len, "rewritten from parity");
+	if (!note_read_error(c, mem, true))
+		couche_member_failed(c, mem, "too many read errors");
+	return false;
+}
+
+/*
+ * Reads stripes s0..s0+n-1 of @slot: member m's n chunks land at
+ * mb + m * mlen.  Chunks of dead members are rebuilt.  A member whose read
+ * fails is not dropped for it, as md does not drop one: its chunks are
+ * rebuilt and written back (rewrite_chunks()).  -EIO if more than two
+ * members cannot be read; those that failed to read stay, counted.
+ */
+static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot,
+			u32 s0, u32 n, u8 *mb, size_t mlen)
+{
+	u64 g0 = (u64)slot * t->sps + s0;
+	sector_t where = COUCHE_DATA_OFFSET + g0 * t->chunk_sectors;
+	sector_t len = (sector_t)n * t->chunk_sectors;
+	u32 lost = 0, bad = 0, again = 0;
+	unsigned int m;
+	int r;
+
+	for (m = 0; m < t->nr_members; m++) {
+		struct couche_member *mem = &t->members[m];
+
+		if (!couche_member_readable(mem))
+			lost |= BIT(m);
+		else if (member_io(c, mem, REQ_OP_READ, where, len, mb + m * mlen))
+			bad |= BIT(m);
+	}
+	if (hweight32(lost | bad) > 2) {
+		if (!bad)
+			return -EIO;
+		DMERR_LIMIT("tier %s stripes %llu+%u: more members unreadable than parity covers",
+			    t->name, g0, n);
+		spin_lock_irq(&c->lock);
+		c->stats.read_uncorrectable++;
+		spin_unlock_irq(&c->lock);
+		for (m = 0; m < t->nr_members; m++)
+			if ((bad & BIT(m)) && !note_read_error(c, &t->members[m], false))
+				couche_member_failed(c, &t->members[m], "too many read errors");
+		return -EIO;
+	}
+	if (!(lost | bad))
+		return 0;
+	r = recover_stripes(t, g0, n, mb, mlen, lost | bad);
+	if (r || !bad)
+		return r;
+	/* A bad member's P and Q chunks are not rebuilt by recovery. */
+	gen_parity(t, g0, n, mb, mlen);
+	for (m = 0; m < t->nr_members; m++)
+		if ((bad & BIT(m)) && rewrite_chunks(c, t, m, g0, n, mb + m * mlen))
+			again |= BIT(m);
+	return again ? recover_stripes(t, g0, n, mb, mlen, lost | bad) : 0;
 }
 
 /*
@@ -104,17 +217,10 @@ static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 static int write_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 			 u32 s0, u32 n, u8 *mb, size_t mlen, u32 *missed)
 {
-	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
 	u64 g0 = (u64)slot * t->sps + s0;
-	void *ptrs[COUCHE_MAX_MEMBERS];
-	unsigned int m, r, nd = 0;
-	u32 s;
+	unsigned int m, nd = 0;
 
-	for (s = 0; s < n; s++) {
-		for (r = 0; r < t->k + 2; r++)
-			ptrs[r] = mb + couche_r6_role_member(t->k, g0 + s, r) * mlen + s * cb;
-		raid6_call.gen_syndrome(t->k + 2, cb, ptrs);
-	}
+	gen_parity(t, g0, n, mb, mlen);
 	for (m = 0; m < t->nr_members; m++) {
 		struct couche_member *mem = &t->members[m];
 
@@ -133,46 +239,46 @@ static int scrub_stripe(struct couche *c, struct couche_tier *t, u64 g, void **p
 			u8 *saved_p, u8 *saved_q, u8 *saved_d);
 
 /*
- * When every member was read anyway (an extent leaving the tier), check
- * the stripes against P and Q too, repairing what one bad chunk explains:
- * silent corruption is caught without extra reads.  -EIO if a stripe
- * cannot be explained, so no wrong data moves.
+ * Checks stripes g0..g0+n-1, every member read, against P and Q, and
+ * repairs what one bad chunk explains (scrub_stripe()).  Returns how many
+ * no single chunk explains, or -EIO on a write error.
  */
-static int verify_stripes(struct couche *c, struct couche_tier *t, u32 slot,
-			  u32 s0, u32 n, u8 *mb, size_t mlen)
+static int check_stripes(struct couche *c, struct couche_tier *t, u64 g0, u32 n,
+			 u8 *mb, size_t mlen, u8 *spare)
 {
 	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
 	void *ptrs[COUCHE_MAX_MEMBERS];
-	unsigned int m, r6;
-	u8 *spare;
+	unsigned int r6;
+	int r, bad = 0;
 	u32 s;
-	int r = 0;
+
+	for (s = 0; s < n; s++) {
+		for (r6 = 0; r6 < t->k + 2; r6++)
+			ptrs[r6] = mb + couche_r6_role_member(t->k, g0 + s, r6) * mlen + s * cb;
+		r = scrub_stripe(c, t, g0 + s, ptrs, spare, spare + cb, spare + 2 * cb);
+		if (r == 1) {
+			DMWARN_LIMIT("tier %s stripe %llu: a chunk disagreed with parity, repaired",
+				     t->name, g0 + s);
+			c->scrub.repaired++;
+		} else if (r == -EILSEQ) {
+			c->scrub.unrepairable++;
+			bad++;
+		} else if (r) {
+			return r;
+		}
+	}
+	return bad;
+}
+
+/* Every member readable: a check against parity is possible. */
+static bool tier_whole(const struct couche_tier *t)
+{
+	unsigned int m;
 
 	for (m = 0; m < t->nr_members; m++)
 		if (!couche_member_readable(&t->members[m]))
-			return 0;	/* the redundancy went to rebuilding */
-	spare = vmalloc(3 * cb);
-	if (!spare)
-		return -ENOMEM;
-	for (s = 0; s < n && r >= 0; s++) {
-		u64 g = (u64)slot * t->sps + s0 + s;
-
-		for (r6 = 0; r6 < t->k + 2; r6++)
-			ptrs[r6] = mb + couche_r6_role_member(t->k, g, r6) * mlen + s * cb;
-		r = scrub_stripe(c, t, g, ptrs, spare, spare + cb, spare + 2 * cb);
-		if (r == 1) {
-			DMWARN_LIMIT("tier %s stripe %llu: a chunk disagreed with parity, repaired",
-				     t->name, g);
-			c->scrub.repaired++;
-		}
-	}
-	vfree(spare);
-	if (r == -EILSEQ) {
-		DMERR_LIMIT("tier %s slot %u: stripes disagree with parity beyond repair",
-			    t->name, slot);
-		c->scrub.unrepairable++;
-	}
-	return r < 0 ? -EIO : 0;
+			return false;
+	return true;
 }
 
 /* Copies between data order (dbuf) and member buffers, stripe by stripe. */
@@ -212,7 +318,7 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 	sector_t stripe_data = (sector_t)t->k * t->chunk_sectors;
 	u32 batch = batch_stripes(t);
 	size_t mlen = ((size_t)batch * t->chunk_sectors) << SECTOR_SHIFT;
-	u8 *mb, *dbuf;
+	u8 *mb, *dbuf, *spare;
 	u32 s0, n;
 	int r = 0;
 
@@ -222,7 +328,8 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 	}
 	mb = vzalloc(mlen * t->nr_members);
 	dbuf = vzalloc(mlen * t->k);
-	if (!mb || !dbuf) {
+	spare = vmalloc(3 * ((size_t)t->chunk_sectors << SECTOR_SHIFT));
+	if (!mb || !dbuf || !spare) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -239,17 +346,29 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 			gather(t, (u64)slot * t->sps + s0, n, mb, mlen, dbuf, true);
 			r = write_stripes(c, t, slot, s0, n, mb, mlen, &op->missed);
 		} else {
+			/*
+			 * Every member was read anyway: check against parity
+			 * too, so silent corruption is caught without extra
+			 * reads, and no wrong data moves.
+			 */
 			r = read_stripes(c, t, slot, s0, n, mb, mlen);
-			if (!r)
-				r = verify_stripes(c, t, slot, s0, n, mb, mlen);
-			if (r)
+			if (!r && tier_whole(t))
+				r = check_stripes(c, t, (u64)slot * t->sps + s0, n, mb, mlen,
+						  spare);
+			if (r > 0)
+				DMERR_LIMIT("tier %s slot %u: parity disagrees beyond repair",
+					    t->name, slot);
+			if (r) {
+				r = -EIO;
 				break;
+			}
 			gather(t, (u64)slot * t->sps + s0, n, mb, mlen, dbuf, false);
 			r = member_io(c, &lin->members[0], REQ_OP_WRITE, lin_start + off,
 				      len, dbuf);
 		}
 	}
 out:
+	vfree(spare);
 	vfree(dbuf);
 	vfree(mb);
 	return r;
@@ -352,7 +471,7 @@ bool couche_r6_needs_rebuild(struct couche *c)
 {
 	unsigned int t, m;
 
-	if (c->params.read_only || !(dm_table_get_mode(c->ti->table) & FMODE_WRITE))
+	if (!members_writable(c))
 		return false;
 
 	for (t = 0; t < c->nr_tiers; t++)
@@ -381,22 +500,14 @@ static void rebuild_throttle(struct couche *c, size_t bytes)
 static int rebuild_stripes(struct couche *c, struct couche_tier *tier, unsigned int mi,
 			   u32 slot, u32 s0, u32 n, u8 *mb, size_t mlen)
 {
-	size_t cb = (size_t)tier->chunk_sectors << SECTOR_SHIFT;
 	u64 g0 = (u64)slot * tier->sps + s0;
-	void *ptrs[COUCHE_MAX_MEMBERS];
-	unsigned int r6;
-	u32 s;
 	int r;
 
 	r = read_stripes(c, tier, slot, s0, n, mb, mlen);
 	if (r)
 		return r;
-	/* Data is whole again; recompute P and Q for every stripe. */
-	for (s = 0; s < n; s++) {
-		for (r6 = 0; r6 < tier->k + 2; r6++)
-			ptrs[r6] = mb + couche_r6_role_member(tier->k, g0 + s, r6) * mlen + s * cb;
-		raid6_call.gen_syndrome(tier->k + 2, cb, ptrs);
-	}
+	/* Data is whole again; recovery leaves P and Q to this. */
+	gen_parity(tier, g0, n, mb, mlen);
 	return member_io(c, &tier->members[mi], REQ_OP_WRITE,
 			 COUCHE_DATA_OFFSET + g0 * tier->chunk_sectors,
 			 (sector_t)n * tier->chunk_sectors, mb + mi * mlen);
@@ -568,40 +679,30 @@ write:
 			 REQ_OP_WRITE | REQ_FUA, where, t->chunk_sectors, ptrs[role]) ? -EIO : 1;
 }
 
+/*
+ * Reads a slot batch by batch (read errors are rewritten from parity) and
+ * checks every stripe against P and Q.  -EIO once a member has failed:
+ * nothing can be checked without it.
+ */
 static int scrub_slot(struct couche *c, struct couche_tier *t, u32 slot, u8 *mb,
 		      size_t mlen, u8 *spare)
 {
-	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
-	u32 batch = batch_stripes(t), s0, s, n;
-	void *ptrs[COUCHE_MAX_MEMBERS];
-	unsigned int m, r6;
+	u32 batch = batch_stripes(t), s0, n;
 	int r;
 
 	for (s0 = 0; s0 < t->sps; s0 += n) {
-		u64 g0 = (u64)slot * t->sps + s0;
-
 		n = min(batch, t->sps - s0);
-		for (m = 0; m < t->nr_members; m++) {
-			if (member_io(c, &t->members[m], REQ_OP_READ,
-				      COUCHE_DATA_OFFSET + g0 * t->chunk_sectors,
-				      (sector_t)n * t->chunk_sectors, mb + m * mlen)) {
-				couche_member_failed(c, &t->members[m], "read error during scrub");
-				return -EIO;
-			}
+		r = read_stripes(c, t, slot, s0, n, mb, mlen);
+		if (!tier_whole(t))
+			return -EIO;
+		if (r) {
+			c->scrub.unrepairable += n;	/* unreadable beyond parity */
+			continue;
 		}
-		for (s = 0; s < n; s++) {
-			for (r6 = 0; r6 < t->k + 2; r6++)
-				ptrs[r6] = mb + couche_r6_role_member(t->k, g0 + s, r6) * mlen +
-					s * cb;
-			r = scrub_stripe(c, t, g0 + s, ptrs, spare, spare + cb, spare + 2 * cb);
-			c->scrub.checked++;
-			if (r == 1)
-				c->scrub.repaired++;
-			else if (r == -EILSEQ)
-				c->scrub.unrepairable++;
-			else if (r)
-				return r;
-		}
+		r = check_stripes(c, t, (u64)slot * t->sps + s0, n, mb, mlen, spare);
+		if (r < 0)
+			return r;
+		c->scrub.checked += n;
 		cond_resched();
 	}
 	return 0;
@@ -614,16 +715,16 @@ static int scrub_slot(struct couche *c, struct couche_tier *t, u32 slot, u8 *mb,
 void couche_r6_scrub(struct work_struct *ws)
 {
 	struct couche *c = container_of(ws, struct couche, scrub_work);
+	unsigned int noio = memalloc_noio_save();
+	struct couche_tier *t, *sized = NULL;	/* the tier mb and spare fit */
 	struct couche_op *op;
 	struct bio_list bios;
 	u8 *mb = NULL, *spare = NULL;
+	size_t mlen = 0;
 	u32 i, e;
 	int r = 0;
 
 	for (i = 0; i < c->nr_extents && !r; i++) {
-		struct couche_tier *t;
-		size_t mlen;
-
 		if (READ_ONCE(c->quiescing))
 			break;
 		op = couche_op_alloc(c, i, COUCHE_OP_SCRUB);
@@ -644,13 +745,17 @@ void couche_r6_scrub(struct work_struct *ws)
 		couche_op_insert(c, op);
 		spin_unlock_irq(&c->lock);
 
+		/* NOIO: writes to this extent wait for the scrub. */
 		t = &c->tiers[ce_tier(e)];
-		mlen = ((size_t)batch_stripes(t) * t->chunk_sectors) << SECTOR_SHIFT;
-		vfree(mb);
-		vfree(spare);
-		mb = vmalloc(mlen * t->nr_members);
-		spare = vmalloc(3 * ((size_t)t->chunk_sectors << SECTOR_SHIFT));
-		r = mb && spare ? scrub_slot(c, t, ce_slot(e), mb, mlen, spare) : -ENOMEM;
+		if (t != sized) {
+			vfree(mb);
+			vfree(spare);
+			mlen = ((size_t)batch_stripes(t) * t->chunk_sectors) << SECTOR_SHIFT;
+			mb = vmalloc(mlen * t->nr_members);
+			spare = vmalloc(3 * ((size_t)t->chunk_sectors << SECTOR_SHIFT));
+			sized = mb && spare ? t : NULL;
+		}
+		r = sized ? scrub_slot(c, t, ce_slot(e), mb, mlen, spare) : -ENOMEM;
 
 		spin_lock_irq(&c->lock);
 		couche_op_remove(c, op);
@@ -663,6 +768,7 @@ void couche_r6_scrub(struct work_struct *ws)
 	}
 	vfree(spare);
 	vfree(mb);
+	memalloc_noio_restore(noio);
 	DMINFO("scrub %s: %llu stripes checked, %llu repaired, %llu unrepairable",
 	       r ? "stopped by an error" : READ_ONCE(c->quiescing) ? "interrupted" : "done",
 	       c->scrub.checked, c->scrub.repaired, c->scrub.unrepairable);

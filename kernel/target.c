@@ -576,6 +576,7 @@ static void couche_resume(struct dm_target *ti)
  *   cache <hits> <misses>
  *   scrub <idle|running> <checked> <repaired> <unrepairable>
  *   space <demoted> <waiting> <nospace> <unmapped>
+ *   read_errors <corrected> <uncorrectable>
  * meta counts 4 KiB blocks; used/total count extents; health has one
  * character per member: A alive, a rebuilding, D dead.
  */
@@ -608,6 +609,8 @@ static void couche_status(struct dm_target *ti, status_type_t type,
 		       c->scrub.checked, c->scrub.repaired, c->scrub.unrepairable);
 		DMEMIT(" space %llu %u %llu %llu", c->stats.demoted, c->nr_nospace,
 		       c->stats.nospace, c->stats.unmapped);
+		DMEMIT(" read_errors %llu %llu", c->stats.read_corrected,
+		       c->stats.read_uncorrectable);
 		spin_unlock_irq(&c->lock);
 		break;
 	case STATUSTYPE_TABLE:

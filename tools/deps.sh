@@ -7,16 +7,31 @@ busybox-static fio dmsetup cpio kmod python3 bc flex bison libelf-dev dkms
 linux-source-6.1 xz-utils sparse pkg-config libnl-3-dev libnl-genl-3-dev
 libjson-c-dev util-linux libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev
 prometheus curl gnuplot-nox e2fsprogs xfsprogs"
+# mdadm goes into the test VM only (md's faulty personality gives read
+# errors a rewrite fixes): unpacked here, not installed, so the host's
+# arrays and initramfs are left alone.
+mdadm_dir=/var/cache/couchestor/mdadm
 need=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need="$need $p"
 done
-[ -z "$need" ] && exit 0
+[ -z "$need" ] && [ -x $mdadm_dir/sbin/mdadm ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing packages:$need; run as root or install them" >&2
+	echo "deps: missing packages:$need (or $mdadm_dir); run as root or install them" >&2
 	exit 1
 fi
-echo "deps: installing$need"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends $need >/dev/null
+if [ -n "$need" ]; then
+	echo "deps: installing$need"
+	apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+if [ ! -x $mdadm_dir/sbin/mdadm ]; then
+	echo "deps: unpacking mdadm into $mdadm_dir"
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"	# apt-get download runs as _apt
+	(cd "$tmp" && apt-get download -qq mdadm && dpkg -x mdadm_*.deb "$tmp/x")
+	mkdir -p $mdadm_dir/sbin
+	install -m 755 "$tmp/x/sbin/mdadm" $mdadm_dir/sbin/mdadm
+	rm -rf "$tmp"
+fi

@@ -43,6 +43,7 @@ static void parse_members(struct ctl_tier *t, struct nlattr *members)
 			 tb[COUCHE_MEMBER_A_DEV]);
 		t->members[t->nr_members].state = tb[COUCHE_MEMBER_A_STATE] ?
 			nla_get_u8(tb[COUCHE_MEMBER_A_STATE]) : COUCHE_MEMBER_DEAD;
+		t->members[t->nr_members].read_errors = get_u64(tb[COUCHE_MEMBER_A_READ_ERRORS]);
 		if (t->members[t->nr_members].state == COUCHE_MEMBER_REBUILDING)
 			t->rebuilding = 1;
 		t->nr_members++;
@@ -112,6 +113,8 @@ int ctl_dev_from_msg(struct nl_msg *msg, struct ctl_dev *d)
 	d->waiting = get_u32(tb[COUCHE_DEV_A_WAITING]);
 	d->nospace = get_u64(tb[COUCHE_DEV_A_NOSPACE]);
 	d->unmapped = get_u64(tb[COUCHE_DEV_A_UNMAPPED]);
+	d->read_corrected = get_u64(tb[COUCHE_DEV_A_READ_CORRECTED]);
+	d->read_uncorrectable = get_u64(tb[COUCHE_DEV_A_READ_UNCORRECTABLE]);
 	if (tb[COUCHE_DEV_A_PARAMS] &&
 	    !nla_parse_nested(p, COUCHE_PARAM_A_MAX, tb[COUCHE_DEV_A_PARAMS], NULL))
 		for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
@@ -256,6 +259,7 @@ static struct json_object *tier_json(const struct ctl_dev *d, const struct ctl_t
 
 		JADD(x, "dev", json_object_new_string(t->members[i].dev));
 		JADD(x, "state", json_object_new_string(state_name(t->members[i].state)));
+		JADD(x, "read_errors_corrected", json_object_new_int64(t->members[i].read_errors));
 		json_object_array_add(m, x);
 	}
 	JADD(o, "members", m);
@@ -279,6 +283,7 @@ struct json_object *ctl_dev_json(const struct ctl_dev *d)
 	struct json_object *meta = json_object_new_object();
 	struct json_object *cache = json_object_new_object();
 	struct json_object *space = json_object_new_object();
+	struct json_object *rerr = json_object_new_object();
 	char dev[32];
 	int i;
 
@@ -320,6 +325,9 @@ struct json_object *ctl_dev_json(const struct ctl_dev *d)
 	JADD(space, "nospace_errors", json_object_new_int64(d->nospace));
 	JADD(space, "unmapped", json_object_new_int64(d->unmapped));
 	JADD(o, "space", space);
+	JADD(rerr, "corrected", json_object_new_int64(d->read_corrected));
+	JADD(rerr, "uncorrectable", json_object_new_int64(d->read_uncorrectable));
+	JADD(o, "read_errors", rerr);
 	for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
 		JADD(params, ctl_param_name(i), json_object_new_int64(d->params[i]));
 	JADD(o, "params", params);
@@ -388,6 +396,22 @@ void ctl_dev_print(const struct ctl_dev *d)
 	       d->scrub_running ? "running" : "idle", (unsigned long long)d->scrub_checked,
 	       (unsigned long long)d->scrub_total, (unsigned long long)d->scrub_repaired,
 	       (unsigned long long)d->scrub_unrepairable);
+	if (d->read_corrected || d->read_uncorrectable) {
+		printf("  read errors: %llu rewritten from parity, %llu beyond parity (I/O errors);",
+		       (unsigned long long)d->read_corrected,
+		       (unsigned long long)d->read_uncorrectable);
+		for (i = 0; i < d->nr_tiers; i++) {
+			const struct ctl_tier *t = &d->tiers[i];
+			int m;
+
+			for (m = 0; m < t->nr_members; m++)
+				if (t->members[m].read_errors)
+					printf(" %s member %d (%s): %llu", t->name, m,
+					       t->members[m].dev,
+					       (unsigned long long)t->members[m].read_errors);
+		}
+		printf("\n");
+	}
 	printf("  params:");
 	for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
 		printf(" %s=%u", ctl_param_name(i), d->params[i]);

@@ -13,6 +13,7 @@
 struct ctl_member {
 	char dev[32];
 	int state;		/* enum couche_member_state */
+	uint64_t read_errors;	/* raid6: rewritten from parity */
 };
 
 struct ctl_tier {
@@ -45,6 +46,7 @@ struct ctl_dev {
 	uint64_t events_dropped;
 	uint64_t demoted, nospace, unmapped;
 	uint32_t waiting;
+	uint64_t read_corrected, read_uncorrectable;
 };
 
 int ctl_dev_get(struct ctl_nl *nl, const char *dev, struct ctl_dev *d);

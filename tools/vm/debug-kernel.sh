@@ -17,11 +17,16 @@ if [ ! -f "$out/.config" ]; then
 	cfg -e KASAN -e KASAN_GENERIC -e KASAN_INLINE -e PROVE_LOCKING -e DEBUG_ATOMIC_SLEEP \
 	    -e DEBUG_LIST -e DEBUG_OBJECTS -e DEBUG_OBJECTS_WORK -e SOFTLOCKUP_DETECTOR \
 	    -e DETECT_HUNG_TASK -e VIRTIO_BLK -e VIRTIO_PCI -e MD -e BLK_DEV_DM -e DM_LOG_WRITES \
-	    -e DM_FLAKEY -e DM_DELAY -e DM_CACHE -e MD_RAID456 -e LIBCRC32C -e CRYPTO_CRC32C \
+	    -e DM_FLAKEY -e DM_DELAY -e DM_CACHE -e MD_RAID456 -e MD_FAULTY -e LIBCRC32C -e CRYPTO_CRC32C \
 	    -e DEVTMPFS -e DEVTMPFS_MOUNT -e BLK_DEV_INITRD -e SERIAL_8250_CONSOLE -m BLK_DEV_RAM \
 	    -d DRM -d SOUND -d WLAN -d WIRELESS -d USB_SUPPORT -d INPUT_MOUSE -d HID -d NETFILTER \
 	    -d ETHERNET -d AGP -d FB -d LOGO -d MODULE_SIG -d DEBUG_INFO -d DEBUG_INFO_DWARF4 \
 	    -d DEBUG_INFO_DWARF5 -d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -e DEBUG_INFO_NONE
+	make -C "$src" O="$out" olddefconfig > /dev/null
+fi
+# Added since: an older cached build gets them too.
+if ! grep -q '^CONFIG_MD_FAULTY=y' "$out/.config"; then
+	"$src/scripts/config" --file "$out/.config" -e MD_FAULTY
 	make -C "$src" O="$out" olddefconfig > /dev/null
 fi
 make -C "$src" O="$out" -j"$(nproc)" bzImage modules > "$out/build.log" 2>&1 ||

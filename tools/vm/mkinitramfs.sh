@@ -25,6 +25,7 @@ copy_bin() {
 copy_bin /sbin/dmsetup /sbin/dmsetup
 copy_bin /usr/bin/fio /usr/bin/fio
 copy_bin /usr/bin/setpriv /usr/bin/setpriv
+copy_bin /var/cache/couchestor/mdadm/sbin/mdadm /sbin/mdadm	# tools/deps.sh
 # Real filesystems on volumes: call these by full path (busybox has applets
 # of the same names).
 for b in mke2fs e2fsck mkfs.xfs xfs_repair fstrim; do
@@ -44,7 +45,7 @@ if [ -n "$DEBUG_KERNEL" ]; then
 else
 	for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
 		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay dm-zero dm-cache dm-cache-smq \
-		 ext4 xfs; do
+		 md-mod faulty ext4 xfs; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		install -D -m 644 "$ko" "$stage$ko"

@@ -156,6 +156,8 @@ enum couche_dev_attr {
 	COUCHE_DEV_A_WAITING,		/* u32: writes waiting for room now */
 	COUCHE_DEV_A_NOSPACE,		/* u64: writes failed with ENOSPC */
 	COUCHE_DEV_A_UNMAPPED,		/* u64: extents freed by discards */
+	COUCHE_DEV_A_READ_CORRECTED,	/* u64: raid6 read errors rewritten from parity */
+	COUCHE_DEV_A_READ_UNCORRECTABLE, /* u64: raid6 reads failed beyond parity */
 	__COUCHE_DEV_A_MAX
 };
 
@@ -197,6 +199,8 @@ enum couche_member_attr {
 	COUCHE_MEMBER_A_INDEX,		/* u8 */
 	COUCHE_MEMBER_A_DEV,		/* string: "major:minor" */
 	COUCHE_MEMBER_A_STATE,		/* u8: enum couche_member_state */
+	COUCHE_MEMBER_A_PAD,
+	COUCHE_MEMBER_A_READ_ERRORS,	/* u64: raid6 read errors rewritten from parity */
 	__COUCHE_MEMBER_A_MAX
 };
 
