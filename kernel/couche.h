@@ -408,6 +408,22 @@ void couche_event(struct couche *c, u8 type, int tier, int member, u32 extent,
 void couche_nl_send_events(struct couche *c);
 void couche_check_reserve(struct couche *c, unsigned int t);
 
+/* Members of @t that cannot be read as they are: dead or rebuilding. */
+static inline unsigned int couche_tier_lost(const struct couche_tier *t)
+{
+	unsigned int i, lost = 0;
+
+	for (i = 0; i < t->nr_members; i++)
+		lost += !couche_member_readable(&t->members[i]);
+	return lost;
+}
+
+/* A tier whose data can still be read: raid6 does without two members. */
+static inline bool couche_tier_readable(const struct couche_tier *t)
+{
+	return couche_tier_lost(t) <= (t->kind == COUCHE_TIER_RAID6 ? 2 : 0);
+}
+
 /*
  * A tier new data may go to: all members alive.  (A raid6 member that
  * missed writes would hold stale chunks when it comes back; until rebuild
@@ -415,12 +431,7 @@ void couche_check_reserve(struct couche *c, unsigned int t);
  */
 static inline bool couche_tier_usable(struct couche *c, unsigned int t)
 {
-	unsigned int i;
-
-	for (i = 0; i < c->tiers[t].nr_members; i++)
-		if (!couche_member_readable(&c->tiers[t].members[i]))
-			return false;
-	return true;
+	return !couche_tier_lost(&c->tiers[t]);
 }
 
 static inline bool couche_is_raid6(struct couche *c, unsigned int t)

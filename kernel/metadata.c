@@ -286,6 +286,19 @@ static int check_blank_member(struct couche *c, struct dm_dev *dev, char **error
 	return -EBUSY;
 }
 
+/* A raid6 tier cannot be read without more than two of its members. */
+static int check_lost(struct couche_tier *tier, char **error)
+{
+	unsigned int lost = couche_tier_lost(tier);
+
+	if (tier->kind != COUCHE_TIER_RAID6 || couche_tier_readable(tier))
+		return 0;
+	DMERR("tier %s: %u of its members are missing, unreadable, blank or stale",
+	      tier->name, lost);
+	*error = "More than two raid6 members are lost: the tier cannot be read";
+	return -EINVAL;
+}
+
 /*
  * Each member's first block names its volume, tier and slot.  With
  * @blank, members must carry no identity yet; otherwise they must carry
@@ -298,8 +311,6 @@ static int check_members(struct couche *c, const struct couche_geometry *g,
 	int r;
 
 	for (t = 0; t < c->nr_tiers; t++) {
-		unsigned int lost = 0;
-
 		for (i = 0; i < c->tiers[t].nr_members; i++) {
 			struct couche_member *mem = &c->tiers[t].members[i];
 
@@ -311,15 +322,10 @@ static int check_members(struct couche *c, const struct couche_geometry *g,
 				check_member(c, mem->dev, t, i, g, error);
 			if (r)
 				return r;
-			if (mem->dead || mem->rebuilding)
-				lost++;
 		}
-		if (lost > 2) {
-			DMERR("tier %s: %u of its members are missing, unreadable, blank or stale",
-			      c->tiers[t].name, lost);
-			*error = "More than two raid6 members are lost: the tier cannot be read";
-			return -EINVAL;
-		}
+		r = check_lost(&c->tiers[t], error);
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -506,14 +512,15 @@ out:
 static int mark_stale_members(struct couche *c, const struct couche_geometry *g,
 			      char **error)
 {
-	unsigned int t, i, lost;
+	unsigned int t, i;
+	int r;
 
 	for (t = 0; t < c->nr_tiers; t++) {
 		struct couche_tier *tier = &c->tiers[t];
 
 		if (tier->kind != COUCHE_TIER_RAID6)
 			continue;
-		for (i = 0, lost = 0; i < tier->nr_members; i++) {
+		for (i = 0; i < tier->nr_members; i++) {
 			struct couche_member *m = &tier->members[i];
 
 			if (!g->member_nonce[t][i] && c->geo.member_nonce[t][i] &&
@@ -522,14 +529,10 @@ static int mark_stale_members(struct couche *c, const struct couche_geometry *g,
 				       i, tier->name);
 				WRITE_ONCE(m->rebuilding, true);
 			}
-			lost += m->dead || m->rebuilding;
 		}
-		if (lost > 2) {
-			DMERR("tier %s: %u of its members are missing, unreadable, blank or stale",
-			      tier->name, lost);
-			*error = "More than two raid6 members are lost: the tier cannot be read";
-			return -EINVAL;
-		}
+		r = check_lost(tier, error);
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -699,13 +702,13 @@ void couche_mark_dirty(struct couche *c, u32 extent)
  */
 static int flush_data_devices(struct couche *c)
 {
-	unsigned int t, i, lost;
+	unsigned int t, i;
 	bool failed;
 	int r = 0;
 
 	for (t = 0; t < c->nr_tiers; t++) {
 		failed = false;
-		for (i = 0, lost = 0; i < c->tiers[t].nr_members; i++) {
+		for (i = 0; i < c->tiers[t].nr_members; i++) {
 			struct couche_member *m = &c->tiers[t].members[i];
 
 			if (!READ_ONCE(m->dead) && blkdev_issue_flush(m->dev->bdev)) {
@@ -714,10 +717,9 @@ static int flush_data_devices(struct couche *c)
 				WRITE_ONCE(m->missed, true);
 				failed = true;
 			}
-			lost += !couche_member_readable(m);
 		}
 		/* A raid6 tier this leaves unreadable takes nothing new either. */
-		if (failed && (!couche_is_raid6(c, t) || lost > 2))
+		if (failed && !couche_tier_readable(&c->tiers[t]))
 			r = -EAGAIN;
 	}
 	return r;

@@ -249,12 +249,7 @@ static void note_missed(struct couche *c, struct couche_op *op)
 /* The device an op copied to failed since: the copy may not be there. */
 static bool dst_failed(struct couche *c, struct couche_op *op)
 {
-	struct couche_tier *t = &c->tiers[op->dst_tier];
-	unsigned int i, lost = 0;
-
-	for (i = 0; i < t->nr_members; i++)
-		lost += !couche_member_readable(&t->members[i]);
-	return couche_is_raid6(c, op->dst_tier) ? lost > 2 : lost > 0;
+	return !couche_tier_readable(&c->tiers[op->dst_tier]);
 }
 
 /*

@@ -270,17 +270,6 @@ static int check_stripes(struct couche *c, struct couche_tier *t, u64 g0, u32 n,
 	return bad;
 }
 
-/* Every member readable: a check against parity is possible. */
-static bool tier_whole(const struct couche_tier *t)
-{
-	unsigned int m;
-
-	for (m = 0; m < t->nr_members; m++)
-		if (!couche_member_readable(&t->members[m]))
-			return false;
-	return true;
-}
-
 /* Copies between data order (dbuf) and member buffers, stripe by stripe. */
 static void gather(struct couche_tier *t, u64 g0, u32 n, u8 *mb, size_t mlen,
 		   u8 *dbuf, bool to_members)
@@ -352,7 +341,7 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 			 * reads, and no wrong data moves.
 			 */
 			r = read_stripes(c, t, slot, s0, n, mb, mlen);
-			if (!r && tier_whole(t))
+			if (!r && !couche_tier_lost(t))
 				r = check_stripes(c, t, (u64)slot * t->sps + s0, n, mb, mlen,
 						  spare);
 			if (r > 0)
@@ -693,7 +682,7 @@ static int scrub_slot(struct couche *c, struct couche_tier *t, u32 slot, u8 *mb,
 	for (s0 = 0; s0 < t->sps; s0 += n) {
 		n = min(batch, t->sps - s0);
 		r = read_stripes(c, t, slot, s0, n, mb, mlen);
-		if (!tier_whole(t))
+		if (couche_tier_lost(t))
 			return -EIO;
 		if (r) {
 			c->scrub.unrepairable += n;	/* unreadable beyond parity */

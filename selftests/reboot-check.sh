@@ -2,7 +2,8 @@
 # Second boot: the volume 90-persist-write.sh left behind loads, with the
 # same map and data, after a power-off without a clean removal; and the
 # raid6 volume 92-persist-raid6.sh left loads degraded and rebuilds the
-# member that missed writes.
+# member that missed writes; then two replacements start their rebuild and
+# the VM is powered off (reboot-check2.sh goes on).
 . ./lib.sh
 check "create volume after reboot" dmsetup create $VOL --table "$(table 819200)"
 want=$(dd if=$SPARE bs=4k count=1 2>/dev/null | tr -d '\0' | head -n 1)
@@ -24,5 +25,17 @@ is "$(p6_health)" AAAADA "member 2 rebuilt"
 check "every extent reads right with member 4 dead" pattern verify /dev/mapper/p6 0 8192 41
 dmsetup reload p6c0 --table "0 40960 error" && dmsetup resume p6c0
 check "and with members 0 and 4 dead (from the rebuilt member 2)" pattern verify /dev/mapper/p6 0 8192 41
-check "remove" dmsetup remove p6
+
+# Two blank replacements, for 0 and 4, rebuilt at 1 MB/s: the power goes
+# off mid-rebuild; reboot-check2.sh finishes both.
+for i in 0 4; do
+	dmsetup reload p6c$i --table "0 40960 linear $R6DISK $((81920 + i * 40960))" &&
+		dmsetup resume p6c$i && wipe /dev/mapper/p6c$i
+done
+check "reload with blank members 0 and 4, rebuilt at 1 MB/s" sh -c \
+	"dmsetup reload p6 --table '$(p6_table) 2 migration_mbps 1' && dmsetup resume p6"
+sleep 2
+h=$(p6_health)
+[ "$h" = aAAAaA ]
+ok $? "both are being rebuilt when the power goes ($h)"
 done_testing

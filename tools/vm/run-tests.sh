@@ -2,7 +2,7 @@
 # Runs the selftests in VMs on the stock Debian kernel and prints a summary.
 #   run-tests.sh [TEST.sh ...]   (default: all)
 # Boot 1 runs the tests; boot 2 checks that data written in boot 1
-# survived the reboot.
+# survived the reboot; boot 3, what boot 2 left mid-rebuild.
 . "$(dirname "$0")/vm.sh"
 vm_prepare || exit 1
 vm_disks
@@ -12,6 +12,7 @@ args=$(IFS=,; echo "$*")
 vm_boot "$BUILD/boot1.log" "run.sh${args:+,$args}" || rc=1
 if [ $# = 0 ]; then
 	vm_boot "$BUILD/boot2.log" "run.sh,reboot-check.sh" || rc=1
+	vm_boot "$BUILD/boot3.log" "run.sh,reboot-check2.sh" || rc=1
 fi
 pass=$(cat "$BUILD"/boot*.log | grep -cE '^    ok ')
 fail=$(cat "$BUILD"/boot*.log | grep -cE '^    not ok ')
