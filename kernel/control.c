@@ -19,6 +19,10 @@ static int check_writable(struct couche *c, const char **why)
 		*why = "The volume is read-only";
 		return -EROFS;
 	}
+	if (!(dm_table_get_mode(c->ti->table) & FMODE_WRITE)) {
+		*why = "The table is read-only (loaded with dmsetup -r)";
+		return -EROFS;
+	}
 	return 0;
 }
 

@@ -54,7 +54,7 @@ struct couche_member {
 	/* raid6 read errors rewritten from parity (raid6.c), under c->lock */
 	u64 read_corrected;
 	u32 recent_errors;	/* halved every hour, as md does */
-	unsigned long last_error;	/* jiffies */
+	time64_t last_error;	/* ktime_get_seconds() */
 };
 
 /*
@@ -354,6 +354,7 @@ unsigned int couche_r6_role_member(u32 k, u64 g, unsigned int role);
 void couche_r6_locate(const struct couche_tier *t, u32 slot, sector_t off,
 		      unsigned int *member, sector_t *sector, sector_t *left);
 int couche_r6_recover(u32 k, size_t bytes, void **ptrs, const bool *failed);
+int couche_r6_recover_one(u32 k, size_t bytes, void **ptrs, unsigned int lost, u8 *scratch);
 void couche_r6_queue_copy(struct couche *c, struct couche_op *op);
 void couche_r6_queue_read(struct couche *c, struct bio *bio, u32 e);
 void couche_r6_rebuild(struct work_struct *ws);

@@ -75,48 +75,72 @@ static void gen_parity(struct couche_tier *t, u64 g0, u32 n, u8 *mb, size_t mlen
 	}
 }
 
-/* Rebuilds the chunks of the members in @lost (a mask), stripe by stripe. */
+/*
+ * Rebuilds the chunks of the members in @lost (a mask), stripe by stripe.
+ * With one lost, P and Q are rebuilt too and, if @check, the rest checked
+ * against the parity left over: -EILSEQ if it disagrees.  With two, data
+ * only.  @scratch: two pages.
+ */
 static int recover_stripes(struct couche_tier *t, u64 g0, u32 n, u8 *mb, size_t mlen,
-			   u32 lost)
+			   u32 lost, bool check, u8 *scratch)
 {
 	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
 	bool failed[COUCHE_MAX_MEMBERS];
 	void *ptrs[COUCHE_MAX_MEMBERS];
-	unsigned int m, r;
+	unsigned int m, r, one = 0;
 	u32 s;
+	int err;
 
 	for (s = 0; s < n; s++) {
 		for (r = 0; r < t->k + 2; r++) {
 			m = couche_r6_role_member(t->k, g0 + s, r);
 			ptrs[r] = mb + m * mlen + s * cb;
 			failed[r] = lost & BIT(m);
+			if (failed[r])
+				one = r;
 		}
-		if (couche_r6_recover(t->k, cb, ptrs, failed))
+		if (hweight32(lost) == 1) {
+			err = couche_r6_recover_one(t->k, cb, ptrs, one, scratch);
+			if (err && check)
+				return err;
+			if (err)	/* rebuild: nothing better to write */
+				couche_r6_recover(t->k, cb, ptrs, failed);
+		} else if (couche_r6_recover(t->k, cb, ptrs, failed)) {
 			return -EIO;
+		}
 	}
 	return 0;
 }
 
 /*
- * Counts a read error on @m, rewritten from parity or not; false once the
- * member has had more than COUCHE_MAX_READ_ERRORS lately.
+ * Counts a read error on member @mi: rewritten from parity (@corrected)
+ * or not.  Past COUCHE_MAX_READ_ERRORS lately, and if @may_fail, the
+ * member is failed, unless the tier cannot do without it.
  */
-static bool note_read_error(struct couche *c, struct couche_member *m, bool corrected)
+static void note_read_error(struct couche *c, struct couche_tier *t, unsigned int mi,
+			    bool corrected, bool may_fail)
 {
-	unsigned long hours;
-	bool ok;
+	struct couche_member *m = &t->members[mi];
+	time64_t hours;
 
 	spin_lock_irq(&c->lock);
-	hours = (jiffies - m->last_error) / (3600UL * HZ);
-	m->recent_errors = hours >= 32 ? 0 : m->recent_errors >> hours;
-	m->last_error = jiffies;
-	ok = ++m->recent_errors <= COUCHE_MAX_READ_ERRORS;
+	hours = (ktime_get_seconds() - m->last_error) / 3600;
+	if (hours > 0) {
+		m->recent_errors = hours >= 32 ? 0 : m->recent_errors >> hours;
+		m->last_error += hours * 3600;
+	}
 	if (corrected) {
 		m->read_corrected++;
 		c->stats.read_corrected++;
 	}
+	if (++m->recent_errors > COUCHE_MAX_READ_ERRORS && may_fail) {
+		if (couche_tier_lost(t) < 2)
+			couche_member_failed(c, m, "too many read errors");
+		else
+			DMERR_LIMIT("%s: too many read errors, kept: tier %s cannot do without it",
+				    m->dev->name, t->name);
+	}
 	spin_unlock_irq(&c->lock);
-	return ok;
 }
 
 static void log_read_error(struct couche_tier *t, unsigned int mi, sector_t where,
@@ -140,9 +164,9 @@ static bool rewrite_chunks(struct couche *c, struct couche_tier *t, unsigned int
 	sector_t len = (sector_t)n * t->chunk_sectors;
 
 	if (!members_writable(c)) {
+		/* Failing it would leave a tier no read-only load can rebuild. */
 		log_read_error(t, mi, where, len, "rebuilt from parity, not rewritten (read-only)");
-		if (!note_read_error(c, mem, false))
-			couche_member_failed(c, mem, "too many read errors");
+		note_read_error(c, t, mi, false, false);
 		return false;
 	}
 	if (member_io(c, mem, REQ_OP_WRITE | REQ_FUA, where, len, buf)) {
@@ -154,27 +178,37 @@ static bool rewrite_chunks(struct couche *c, struct couche_tier *t, unsigned int
 		return true;
 	}
 	log_read_error(t, mi, where, len, "rewritten from parity");
-	if (!note_read_error(c, mem, true))
-		couche_member_failed(c, mem, "too many read errors");
+	note_read_error(c, t, mi, true, true);
 	return false;
+}
+
+static void count_uncorrectable(struct couche *c)
+{
+	spin_lock_irq(&c->lock);
+	c->stats.read_uncorrectable++;
+	spin_unlock_irq(&c->lock);
 }
 
 /*
  * Reads stripes s0..s0+n-1 of @slot: member m's n chunks land at
- * mb + m * mlen.  Chunks of dead members are rebuilt.  A member whose read
- * fails is not dropped for it, as md does not drop one: its chunks are
- * rebuilt and written back (rewrite_chunks()).  -EIO if more than two
- * members cannot be read; those that failed to read stay, counted.
+ * mb + m * mlen.  Chunks of dead members are rebuilt (and, with one
+ * missing and @check, the rest checked against parity).  A member whose
+ * read fails is not dropped for it, as md does not drop one: its chunks
+ * are rebuilt and written back (rewrite_chunks()).  -EIO if the stripes
+ * cannot be rebuilt; members that failed to read stay, counted.
+ * @unread (if set) gets the members whose chunks were not read.
  */
-static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot,
-			u32 s0, u32 n, u8 *mb, size_t mlen)
+static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot, u32 s0, u32 n,
+			u8 *mb, size_t mlen, bool check, u32 *unread)
 {
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
 	u64 g0 = (u64)slot * t->sps + s0;
 	sector_t where = COUCHE_DATA_OFFSET + g0 * t->chunk_sectors;
 	sector_t len = (sector_t)n * t->chunk_sectors;
-	u32 lost = 0, bad = 0, again = 0;
+	u32 lost = 0, bad = 0, again = 0, s;
 	unsigned int m;
-	int r;
+	u8 *scratch;
+	int r = 0;
 
 	for (m = 0; m < t->nr_members; m++) {
 		struct couche_member *mem = &t->members[m];
@@ -184,30 +218,50 @@ static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot,
 		else if (member_io(c, mem, REQ_OP_READ, where, len, mb + m * mlen))
 			bad |= BIT(m);
 	}
+	if (unread)
+		*unread = lost | bad;
 	if (hweight32(lost | bad) > 2) {
 		if (!bad)
 			return -EIO;
-		DMERR_LIMIT("tier %s stripes %llu+%u: more members unreadable than parity covers",
-			    t->name, g0, n);
-		spin_lock_irq(&c->lock);
-		c->stats.read_uncorrectable++;
-		spin_unlock_irq(&c->lock);
+		/* Errors in different stripes may each be within parity. */
+		if (n > 1) {
+			for (s = 0; s < n; s++)
+				r = read_stripes(c, t, slot, s0 + s, 1, mb + s * cb, mlen,
+						 check, NULL) ?: r;
+			return r;
+		}
+		DMERR_LIMIT("tier %s stripe %llu: more members unreadable than parity covers",
+			    t->name, g0);
+		count_uncorrectable(c);
 		for (m = 0; m < t->nr_members; m++)
-			if ((bad & BIT(m)) && !note_read_error(c, &t->members[m], false))
-				couche_member_failed(c, &t->members[m], "too many read errors");
+			if (bad & BIT(m))
+				note_read_error(c, t, m, false, false);
 		return -EIO;
 	}
 	if (!(lost | bad))
 		return 0;
-	r = recover_stripes(t, g0, n, mb, mlen, lost | bad);
+	scratch = kmalloc(2 * PAGE_SIZE, GFP_NOIO);
+	if (!scratch)
+		return -ENOMEM;
+	r = recover_stripes(t, g0, n, mb, mlen, lost | bad, check, scratch);
+	if (r == -EILSEQ) {
+		DMERR_LIMIT("tier %s stripes %llu+%u: chunks disagree with parity: not served",
+			    t->name, g0, n);
+		count_uncorrectable(c);
+		r = -EIO;
+	}
 	if (r || !bad)
-		return r;
-	/* A bad member's P and Q chunks are not rebuilt by recovery. */
-	gen_parity(t, g0, n, mb, mlen);
+		goto out;
+	if (hweight32(lost | bad) == 2)
+		gen_parity(t, g0, n, mb, mlen);	/* recovery rebuilt data only */
 	for (m = 0; m < t->nr_members; m++)
 		if ((bad & BIT(m)) && rewrite_chunks(c, t, m, g0, n, mb + m * mlen))
 			again |= BIT(m);
-	return again ? recover_stripes(t, g0, n, mb, mlen, lost | bad) : 0;
+	if (again && recover_stripes(t, g0, n, mb, mlen, lost | bad, false, scratch))
+		r = -EIO;
+out:
+	kfree(scratch);
+	return r;
 }
 
 /*
@@ -307,7 +361,7 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 	sector_t stripe_data = (sector_t)t->k * t->chunk_sectors;
 	u32 batch = batch_stripes(t);
 	size_t mlen = ((size_t)batch * t->chunk_sectors) << SECTOR_SHIFT;
-	u8 *mb, *dbuf, *spare;
+	u8 *mb, *dbuf, *spare = NULL;
 	u32 s0, n;
 	int r = 0;
 
@@ -317,8 +371,9 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 	}
 	mb = vzalloc(mlen * t->nr_members);
 	dbuf = vzalloc(mlen * t->k);
-	spare = vmalloc(3 * ((size_t)t->chunk_sectors << SECTOR_SHIFT));
-	if (!mb || !dbuf || !spare) {
+	if (t == src)	/* for check_stripes() */
+		spare = vmalloc(3 * ((size_t)t->chunk_sectors << SECTOR_SHIFT));
+	if (!mb || !dbuf || (t == src && !spare)) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -340,7 +395,7 @@ static int r6_copy(struct couche *c, struct couche_op *op)
 			 * too, so silent corruption is caught without extra
 			 * reads, and no wrong data moves.
 			 */
-			r = read_stripes(c, t, slot, s0, n, mb, mlen);
+			r = read_stripes(c, t, slot, s0, n, mb, mlen, true, NULL);
 			if (!r && !couche_tier_lost(t))
 				r = check_stripes(c, t, (u64)slot * t->sps + s0, n, mb, mlen,
 						  spare);
@@ -363,8 +418,11 @@ out:
 	return r;
 }
 
-/* Reads a bio's range of a raid6 extent through read_stripes(). */
-static void r6_read_bio(struct couche *c, struct bio *bio, u32 e)
+/*
+ * Reads a bio's range of a raid6 extent through read_stripes().  @retried:
+ * the member whose direct read of it failed, or -1.
+ */
+static void r6_read_bio(struct couche *c, struct bio *bio, u32 e, int retried)
 {
 	struct couche_tier *t = &c->tiers[ce_tier(e)];
 	sector_t off = dm_target_offset(c->ti, bio->bi_iter.bi_sector) &
@@ -377,13 +435,20 @@ static void r6_read_bio(struct couche *c, struct bio *bio, u32 e)
 	u64 g0 = (u64)ce_slot(e) * t->sps + s0;
 	struct bvec_iter iter;
 	struct bio_vec bv;
+	u32 unread = 0;
 	u8 *mb;
 
 	mb = vmalloc(mlen * t->nr_members);
-	if (!mb || read_stripes(c, t, ce_slot(e), s0, n, mb, mlen)) {
+	if (!mb || read_stripes(c, t, ce_slot(e), s0, n, mb, mlen, true, &unread)) {
 		vfree(mb);
 		bio_io_error(bio);
 		return;
+	}
+	/* It read this time: a transient error, counted all the same. */
+	if (retried >= 0 && !(unread & BIT(retried))) {
+		log_read_error(t, retried, bio->bi_iter.bi_sector, bio_sectors(bio),
+			       "went away on a second read");
+		note_read_error(c, t, retried, false, true);
 	}
 	off -= (sector_t)s0 * stripe_data;	/* now relative to stripe s0 */
 	bio_for_each_segment(bv, bio, iter) {
@@ -436,7 +501,8 @@ static void do_read(struct work_struct *ws)
 	struct couche_bio *pb = container_of(ws, struct couche_bio, work);
 	unsigned int noio = memalloc_noio_save();
 
-	r6_read_bio(pb->c, dm_bio_from_per_bio_data(pb, sizeof(*pb)), pb->e);
+	r6_read_bio(pb->c, dm_bio_from_per_bio_data(pb, sizeof(*pb)), pb->e,
+		    pb->retried ? pb->member : -1);
 	memalloc_noio_restore(noio);
 }
 
@@ -492,7 +558,7 @@ static int rebuild_stripes(struct couche *c, struct couche_tier *tier, unsigned 
 	u64 g0 = (u64)slot * tier->sps + s0;
 	int r;
 
-	r = read_stripes(c, tier, slot, s0, n, mb, mlen);
+	r = read_stripes(c, tier, slot, s0, n, mb, mlen, false, NULL);
 	if (r)
 		return r;
 	/* Data is whole again; recovery leaves P and Q to this. */
@@ -681,7 +747,7 @@ static int scrub_slot(struct couche *c, struct couche_tier *t, u32 slot, u8 *mb,
 
 	for (s0 = 0; s0 < t->sps; s0 += n) {
 		n = min(batch, t->sps - s0);
-		r = read_stripes(c, t, slot, s0, n, mb, mlen);
+		r = read_stripes(c, t, slot, s0, n, mb, mlen, true, NULL);
 		if (couche_tier_lost(t))
 			return -EIO;
 		if (r) {

@@ -86,3 +86,38 @@ int couche_r6_recover(u32 k, size_t bytes, void **ptrs, const bool *failed)
 	return 0;
 }
 
+/*
+ * Rebuilds the one lost role of a stripe, P and Q included, and checks the
+ * rest against the parity it did not need: -EILSEQ if they disagree (some
+ * other chunk is bad, so what would be rebuilt is wrong).  @ptrs as for
+ * couche_r6_recover(); @scratch is two pages.
+ */
+int couche_r6_recover_one(u32 k, size_t bytes, void **ptrs, unsigned int lost, u8 *scratch)
+{
+	unsigned int disks = k + 2, r;
+	u8 *tp = scratch, *tq = scratch + PAGE_SIZE;
+	void *p[COUCHE_MAX_MEMBERS];
+	size_t off;
+
+	for (off = 0; off < bytes; off += PAGE_SIZE) {
+		for (r = 0; r < k; r++)
+			p[r] = (u8 *)ptrs[r] + off;
+		p[k] = tp;
+		p[k + 1] = tq;
+		if (lost < k) {
+			/* D = P xor the others' P; then Q must agree. */
+			p[lost] = (void *)raid6_empty_zero_page;
+			raid6_call.gen_syndrome(disks, PAGE_SIZE, p);
+			p[lost] = (u8 *)ptrs[lost] + off;
+			memcpy(p[lost], (u8 *)ptrs[k] + off, PAGE_SIZE);
+			xor_into(p[lost], tp, PAGE_SIZE);
+		}
+		raid6_call.gen_syndrome(disks, PAGE_SIZE, p);
+		if ((lost != k && memcmp(tp, (u8 *)ptrs[k] + off, PAGE_SIZE)) ||
+		    (lost != k + 1 && memcmp(tq, (u8 *)ptrs[k + 1] + off, PAGE_SIZE)))
+			return -EILSEQ;
+		if (lost >= k)
+			memcpy((u8 *)ptrs[lost] + off, lost == k ? tp : tq, PAGE_SIZE);
+	}
+	return 0;
+}

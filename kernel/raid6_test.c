@@ -115,6 +115,44 @@ static void recover_losses(struct kunit *test)
 	vfree(buf);
 }
 
+/* One lost role of every kind is rebuilt, P and Q too; a second bad chunk is caught. */
+static void recover_one_checks_parity(struct kunit *test)
+{
+	const u32 k = 4;
+	unsigned int disks = k + 2, lost, other;
+	size_t bytes = 2 * PAGE_SIZE;
+	void *ptrs[COUCHE_MAX_MEMBERS];
+	u8 *buf, *orig, *scratch;
+
+	buf = vmalloc(disks * bytes);
+	orig = vmalloc(disks * bytes);
+	scratch = vmalloc(2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, orig);
+	KUNIT_ASSERT_NOT_NULL(test, scratch);
+	for (lost = 0; lost < disks; lost++) {
+		unsigned int r;
+
+		get_random_bytes(buf, k * bytes);
+		for (r = 0; r < disks; r++)
+			ptrs[r] = buf + r * bytes;
+		raid6_call.gen_syndrome(disks, bytes, ptrs);
+		memcpy(orig, buf, disks * bytes);
+		memset(ptrs[lost], 0x5a, bytes);
+		KUNIT_EXPECT_EQ(test, couche_r6_recover_one(k, bytes, ptrs, lost, scratch), 0);
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(buf, orig, disks * bytes), 0, "lost %u", lost);
+
+		other = (lost + 1) % disks;
+		memset(ptrs[lost], 0x5a, bytes);
+		((u8 *)ptrs[other])[PAGE_SIZE + 7] ^= 1;	/* silent corruption */
+		KUNIT_EXPECT_EQ_MSG(test, couche_r6_recover_one(k, bytes, ptrs, lost, scratch),
+				    -EILSEQ, "lost %u, %u corrupt", lost, other);
+	}
+	vfree(scratch);
+	vfree(orig);
+	vfree(buf);
+}
+
 static void three_losses_refused(struct kunit *test)
 {
 	bool failed[COUCHE_MAX_MEMBERS] = { true, true, true };
@@ -127,6 +165,7 @@ static struct kunit_case raid6_cases[] = {
 	KUNIT_CASE(roles_are_a_rotating_permutation),
 	KUNIT_CASE(locate),
 	KUNIT_CASE_PARAM(recover_losses, recover_gen),
+	KUNIT_CASE(recover_one_checks_parity),
 	KUNIT_CASE(three_losses_refused),
 	{}
 };

@@ -6,7 +6,8 @@
 # back, and the member kept; a rewrite that does not take fails the member;
 # so do more than 20 errors; a scrub repairs the errors it meets; more
 # errors than parity covers fail that read only; a read-only table
-# rebuilds without writing.
+# rebuilds without writing; a read error next to a silently corrupted chunk
+# is not rebuilt from wrong parity.
 . ./lib.sh
 insmod /lib/modules/brd.ko rd_nr=6 rd_size=32768 || { ok 1 "load brd"; done_testing; }
 for i in 0 1 2 3 4 5; do
@@ -60,6 +61,14 @@ is "$(sum40)" "$want" "with members 0 and 5 dead, both rewrites read right"
 heal 0 5
 check "reload, members 0 and 5 back" reload "$TBL"
 check "they are rebuilt" wait_health AAAAAA
+
+# 2b. A read error that a second read does not give (a transient one).
+dmesg -c > /dev/null
+check "arm a transient read error on member 3" fault 0 rt
+check "the read returns the right data" pattern verify $DEV $((3 * 256)) 256 71
+dmesg | grep -q "read error on 9:0 .*went away on a second read"
+ok $? "the kernel log says it went away on a second read"
+is "$(health) $(rerr)" "AAAAAA 0 0" "member kept, nothing rewritten"
 
 # 3. A sector that a write does not fix: the member goes.
 dmesg -c > /dev/null
@@ -115,6 +124,7 @@ check "reload" reload "$TBL"
 check "members 0 and 1 are rebuilt" wait_health AAAAAA
 
 # 7. A read-only table writes nothing: the error is rebuilt, not rewritten.
+sleep 5	# the kernel's dm log lines are rate-limited (10 in 5 s)
 dmesg -c > /dev/null
 check "reload read-only" reload "$TBL 1 read_only"
 check "arm a fixable read error on member 3" fault 0 rf
@@ -126,6 +136,24 @@ is "$(health) $(rerr)" "AAAAAA 0 0" "member kept, nothing counted as corrected"
 check "reload read-write" reload "$TBL"
 check "the read is rewritten now" pattern verify $DEV 0 256 71
 is "$(rerr)" "1 0" "one corrected"
+is "$(sum40)" "$want" "all 40 MiB read right"
+
+# 8. A read error in a stripe that also holds a silently corrupted chunk:
+# parity disagrees, so nothing is rebuilt from it or written back; the
+# read fails, and a scrub later finds and repairs the corrupted chunk.
+# (Extent 0 is in slot 0: stripe 0 has P on member 0, Q on 1, data on 2-5.)
+sleep 5
+dd if=/dev/urandom of=/dev/ram2 bs=4096 seek=257 count=1 conv=notrunc,fsync 2>/dev/null
+check "arm a fixable read error on member 3 (data 1 of stripe 0)" fault 0 rf
+refuse "the read of extent 0 fails, not wrong data" rd 0
+dmesg | grep -q "disagree with parity: not served"
+ok $? "the kernel log says the chunks disagree with parity"
+is "$(health) $(rerr)" "AAAAAA 1 1" "no rewrite counted, one uncorrectable"
+check "clear md's faults" fault 0 flush
+check "scrub" msg scrub
+n=0; while status | grep -q "scrub running" && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+sc=$(status | sed 's/.*scrub \([a-z]* [0-9]* [0-9]* [0-9]*\).*/\1/')
+is "$sc" "idle $((used * 4)) 1 0" "the scrub repaired the corrupted chunk"
 is "$(sum40)" "$want" "all 40 MiB read right"
 
 check "remove" dmsetup remove $VOL
