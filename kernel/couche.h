@@ -55,6 +55,8 @@ struct couche_member {
 	u64 read_corrected;
 	u32 recent_errors;	/* halved every hour, as md does */
 	time64_t last_error;	/* ktime_get_seconds() */
+	time64_t last_counted;	/* ... of the last one counted, at: */
+	sector_t last_where;
 };
 
 /*

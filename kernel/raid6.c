@@ -103,8 +103,12 @@ static int recover_stripes(struct couche_tier *t, u64 g0, u32 n, u8 *mb, size_t 
 			err = couche_r6_recover_one(t->k, cb, ptrs, one, scratch);
 			if (err && check)
 				return err;
-			if (err)	/* rebuild: nothing better to write */
+			if (err) {
+				/* A rebuild has nothing better to write; scrub may tell. */
+				DMERR_LIMIT("tier %s stripe %llu: parity disagrees, rebuilt from P",
+					    t->name, g0 + s);
 				couche_r6_recover(t->k, cb, ptrs, failed);
+			}
 		} else if (couche_r6_recover(t->k, cb, ptrs, failed)) {
 			return -EIO;
 		}
@@ -113,18 +117,22 @@ static int recover_stripes(struct couche_tier *t, u64 g0, u32 n, u8 *mb, size_t 
 }
 
 /*
- * Counts a read error on member @mi: rewritten from parity (@corrected)
- * or not.  Past COUCHE_MAX_READ_ERRORS lately, and if @may_fail, the
- * member is failed, unless the tier cannot do without it.
+ * Counts a read error on member @mi at member sector @where: rewritten
+ * from parity (@corrected) or not.  The same place failing again within a
+ * second counts once towards the limit (bios over one bad chunk, as in a
+ * readahead window, fail together).  Past
+ * COUCHE_MAX_READ_ERRORS lately, and if @may_fail, the member is failed,
+ * unless the tier has lost two members already (decided under c->lock,
+ * so two of these cannot both take the last redundancy).
  */
 static void note_read_error(struct couche *c, struct couche_tier *t, unsigned int mi,
-			    bool corrected, bool may_fail)
+			    sector_t where, bool corrected, bool may_fail)
 {
 	struct couche_member *m = &t->members[mi];
-	time64_t hours;
+	time64_t now = ktime_get_seconds(), hours;
 
 	spin_lock_irq(&c->lock);
-	hours = (ktime_get_seconds() - m->last_error) / 3600;
+	hours = div_s64(now - m->last_error, 3600);
 	if (hours > 0) {
 		m->recent_errors = hours >= 32 ? 0 : m->recent_errors >> hours;
 		m->last_error += hours * 3600;
@@ -133,7 +141,12 @@ static void note_read_error(struct couche *c, struct couche_tier *t, unsigned in
 		m->read_corrected++;
 		c->stats.read_corrected++;
 	}
-	if (++m->recent_errors > COUCHE_MAX_READ_ERRORS && may_fail) {
+	if (where != m->last_where || now - m->last_counted > 1) {
+		m->last_where = where;
+		m->last_counted = now;
+		m->recent_errors++;
+	}
+	if (m->recent_errors > COUCHE_MAX_READ_ERRORS && may_fail) {
 		if (couche_tier_lost(t) < 2)
 			couche_member_failed(c, m, "too many read errors");
 		else
@@ -166,7 +179,7 @@ static bool rewrite_chunks(struct couche *c, struct couche_tier *t, unsigned int
 	if (!members_writable(c)) {
 		/* Failing it would leave a tier no read-only load can rebuild. */
 		log_read_error(t, mi, where, len, "rebuilt from parity, not rewritten (read-only)");
-		note_read_error(c, t, mi, false, false);
+		note_read_error(c, t, mi, where, false, false);
 		return false;
 	}
 	if (member_io(c, mem, REQ_OP_WRITE | REQ_FUA, where, len, buf)) {
@@ -178,15 +191,37 @@ static bool rewrite_chunks(struct couche *c, struct couche_tier *t, unsigned int
 		return true;
 	}
 	log_read_error(t, mi, where, len, "rewritten from parity");
-	note_read_error(c, t, mi, true, true);
+	note_read_error(c, t, mi, where, true, true);
 	return false;
+}
+
+/* Counters status reads under c->lock; copies and scrub add to them at once. */
+static void add_count(struct couche *c, u64 *v, u64 n)
+{
+	spin_lock_irq(&c->lock);
+	*v += n;
+	spin_unlock_irq(&c->lock);
 }
 
 static void count_uncorrectable(struct couche *c)
 {
-	spin_lock_irq(&c->lock);
-	c->stats.read_uncorrectable++;
-	spin_unlock_irq(&c->lock);
+	add_count(c, &c->stats.read_uncorrectable, 1);
+}
+
+static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot, u32 s0, u32 n,
+			u8 *mb, size_t mlen, bool check, u32 *unread);
+
+/* read_stripes() one stripe at a time, into the same buffers. */
+static int read_each_stripe(struct couche *c, struct couche_tier *t, u32 slot, u32 s0,
+			    u32 n, u8 *mb, size_t mlen, bool check)
+{
+	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
+	int r = 0;
+	u32 s;
+
+	for (s = 0; s < n; s++)
+		r = read_stripes(c, t, slot, s0 + s, 1, mb + s * cb, mlen, check, NULL) ?: r;
+	return r;
 }
 
 /*
@@ -201,13 +236,12 @@ static void count_uncorrectable(struct couche *c)
 static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot, u32 s0, u32 n,
 			u8 *mb, size_t mlen, bool check, u32 *unread)
 {
-	size_t cb = (size_t)t->chunk_sectors << SECTOR_SHIFT;
 	u64 g0 = (u64)slot * t->sps + s0;
 	sector_t where = COUCHE_DATA_OFFSET + g0 * t->chunk_sectors;
 	sector_t len = (sector_t)n * t->chunk_sectors;
-	u32 lost = 0, bad = 0, again = 0, s;
+	u32 lost = 0, bad = 0, again = 0;
+	u8 *scratch = NULL;
 	unsigned int m;
-	u8 *scratch;
 	int r = 0;
 
 	for (m = 0; m < t->nr_members; m++) {
@@ -223,30 +257,33 @@ static int read_stripes(struct couche *c, struct couche_tier *t, u32 slot, u32 s
 	if (hweight32(lost | bad) > 2) {
 		if (!bad)
 			return -EIO;
-		/* Errors in different stripes may each be within parity. */
-		if (n > 1) {
-			for (s = 0; s < n; s++)
-				r = read_stripes(c, t, slot, s0 + s, 1, mb + s * cb, mlen,
-						 check, NULL) ?: r;
-			return r;
-		}
+		if (n > 1)	/* errors in different stripes may each be covered */
+			return read_each_stripe(c, t, slot, s0, n, mb, mlen, check);
 		DMERR_LIMIT("tier %s stripe %llu: more members unreadable than parity covers",
 			    t->name, g0);
 		count_uncorrectable(c);
 		for (m = 0; m < t->nr_members; m++)
 			if (bad & BIT(m))
-				note_read_error(c, t, m, false, false);
+				note_read_error(c, t, m, where, false, false);
 		return -EIO;
 	}
 	if (!(lost | bad))
 		return 0;
-	scratch = kmalloc(2 * PAGE_SIZE, GFP_NOIO);
-	if (!scratch)
-		return -ENOMEM;
+	/* One chunk lost: rebuilt from P, checked against Q, page by page. */
+	if (hweight32(lost | bad) == 1) {
+		scratch = kmalloc(2 * PAGE_SIZE, GFP_NOIO);
+		if (!scratch)
+			return -ENOMEM;
+	}
 	r = recover_stripes(t, g0, n, mb, mlen, lost | bad, check, scratch);
+	if (r == -EILSEQ && n > 1) {
+		/* Only the stripe that disagrees is lost. */
+		r = read_each_stripe(c, t, slot, s0, n, mb, mlen, check);
+		goto out;
+	}
 	if (r == -EILSEQ) {
-		DMERR_LIMIT("tier %s stripes %llu+%u: chunks disagree with parity: not served",
-			    t->name, g0, n);
+		DMERR_LIMIT("tier %s stripe %llu: chunks disagree with parity: not served",
+			    t->name, g0);
 		count_uncorrectable(c);
 		r = -EIO;
 	}
@@ -313,9 +350,9 @@ static int check_stripes(struct couche *c, struct couche_tier *t, u64 g0, u32 n,
 		if (r == 1) {
 			DMWARN_LIMIT("tier %s stripe %llu: a chunk disagreed with parity, repaired",
 				     t->name, g0 + s);
-			c->scrub.repaired++;
+			add_count(c, &c->scrub.repaired, 1);
 		} else if (r == -EILSEQ) {
-			c->scrub.unrepairable++;
+			add_count(c, &c->scrub.unrepairable, 1);
 			bad++;
 		} else if (r) {
 			return r;
@@ -446,9 +483,13 @@ static void r6_read_bio(struct couche *c, struct bio *bio, u32 e, int retried)
 	}
 	/* It read this time: a transient error, counted all the same. */
 	if (retried >= 0 && !(unread & BIT(retried))) {
-		log_read_error(t, retried, bio->bi_iter.bi_sector, bio_sectors(bio),
+		sector_t where, left;
+		unsigned int m;
+
+		couche_r6_locate(t, ce_slot(e), off, &m, &where, &left);
+		log_read_error(t, retried, where, min_t(sector_t, left, bio_sectors(bio)),
 			       "went away on a second read");
-		note_read_error(c, t, retried, false, true);
+		note_read_error(c, t, retried, where, false, members_writable(c));
 	}
 	off -= (sector_t)s0 * stripe_data;	/* now relative to stripe s0 */
 	bio_for_each_segment(bv, bio, iter) {
@@ -594,8 +635,8 @@ static int rebuild_member(struct couche *c, unsigned int t, unsigned int mi)
 			return -EAGAIN;
 		}
 		/* Progress every tenth of the tier, used slots or not. */
-		if (slot && (u64)slot * 10 / tier->slots.nr !=
-		    (u64)(slot - 1) * 10 / tier->slots.nr)
+		if (slot && div_u64((u64)slot * 10, tier->slots.nr) !=
+		    div_u64((u64)(slot - 1) * 10, tier->slots.nr))
 			couche_event(c, COUCHE_EVENT_REBUILD_PROGRESS, t, mi, 0,
 				     slot, tier->slots.nr, 0);
 		spin_lock_irq(&c->lock);
@@ -751,13 +792,13 @@ static int scrub_slot(struct couche *c, struct couche_tier *t, u32 slot, u8 *mb,
 		if (couche_tier_lost(t))
 			return -EIO;
 		if (r) {
-			c->scrub.unrepairable += n;	/* unreadable beyond parity */
+			add_count(c, &c->scrub.unrepairable, n);	/* beyond parity */
 			continue;
 		}
 		r = check_stripes(c, t, (u64)slot * t->sps + s0, n, mb, mlen, spare);
 		if (r < 0)
 			return r;
-		c->scrub.checked += n;
+		add_count(c, &c->scrub.checked, n);
 		cond_resched();
 	}
 	return 0;

@@ -113,7 +113,8 @@ int couche_r6_recover_one(u32 k, size_t bytes, void **ptrs, unsigned int lost, u
 			xor_into(p[lost], tp, PAGE_SIZE);
 		}
 		raid6_call.gen_syndrome(disks, PAGE_SIZE, p);
-		if ((lost != k && memcmp(tp, (u8 *)ptrs[k] + off, PAGE_SIZE)) ||
+		/* A data chunk was rebuilt from P: only Q can disagree. */
+		if ((lost > k && memcmp(tp, (u8 *)ptrs[k] + off, PAGE_SIZE)) ||
 		    (lost != k + 1 && memcmp(tq, (u8 *)ptrs[k + 1] + off, PAGE_SIZE)))
 			return -EILSEQ;
 		if (lost >= k)

@@ -8,7 +8,7 @@ check "create 3-tier volume" dmsetup create $VOL --table "$(table $LEN)"
 
 s=$(status)
 echo "# status: $s"
-echo "$s" | grep -qE '^[0-9]+/[0-9]+ 2048 3 hot 0/63 A warm 0/127 A cold 0/255 A migrations 0 0 0 0 cache 0 0 scrub idle 0 0 0 space 0 0 0 0$'
+echo "$s" | grep -qE '^[0-9]+/[0-9]+ 2048 3 hot 0/63 A warm 0/127 A cold 0/255 A migrations 0 0 0 0 cache 0 0 scrub idle 0 0 0 space 0 0 0 0 read_errors 0 0$'
 ok $? "status line of an empty volume has every field"
 
 check "never-written volume reads as zeros" cmp -n 419430400 $DEV /dev/zero

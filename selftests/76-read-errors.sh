@@ -156,6 +156,20 @@ sc=$(status | sed 's/.*scrub \([a-z]* [0-9]* [0-9]* [0-9]*\).*/\1/')
 is "$sc" "idle $((used * 4)) 1 0" "the scrub repaired the corrupted chunk"
 is "$(sum40)" "$want" "all 40 MiB read right"
 
+# 9. A scrub batch (stripes 0-3 of slot 0) with a read error in stripe 0
+# and a corrupted chunk in stripe 1 (data 2, member 5): the batch is
+# taken apart, the read error rewritten and the corrupted chunk repaired.
+dd if=/dev/urandom of=/dev/ram5 bs=4096 seek=273 count=1 conv=notrunc,fsync 2>/dev/null
+check "arm a fixable read error on member 3" fault 0 rf
+check "scrub" msg scrub
+n=0; while status | grep -q "scrub running" && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+sc=$(status | sed 's/.*scrub \([a-z]* [0-9]* [0-9]* [0-9]*\).*/\1/')
+is "$sc $(health) $(rerr)" "idle $((used * 4)) 1 0 AAAAAA 2 1" "both repaired, every stripe checked"
+is "$(sum40)" "$want" "all 40 MiB read right"
+fail 0 1
+is "$(sum40)" "$want" "and with members 0 and 1 dead"
+heal 0 1
+
 check "remove" dmsetup remove $VOL
 mdadm --stop /dev/md0 > /dev/null
 mdadm --stop /dev/md1 > /dev/null
