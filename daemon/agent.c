@@ -19,6 +19,7 @@
 #include "cron.h"
 #include "log.h"
 #include "promclient.h"
+#include "promworker.h"
 
 /* SIGTERM or SIGINT waiting (they are blocked, for the signalfd). */
 bool cs_agent_stop_pending(void)
@@ -127,19 +128,28 @@ static void drop_unseen(struct cs_agent *a)
 	}
 }
 
-/* The config's tier by the kernel tier's name, else by position. */
-static uint32_t tier_threshold(const struct cs_agent *a, const struct ctl_dev *d, int t)
+/* The config's tier named as kernel tier @t, or NULL. */
+static const struct cs_tier_cfg *cfg_tier(const struct cs_agent *a, const struct ctl_dev *d,
+					  int t)
 {
 	int i;
 
-	if (t == d->nr_tiers - 1)
-		return 0;	/* the slowest tier takes the rest */
 	for (i = 0; i < a->cfg.nr_tiers; i++)
 		if (!strcmp(a->cfg.tiers[i].name, d->tiers[t].name))
-			return a->cfg.tiers[i].iops_threshold;
-	if (t < a->cfg.nr_tiers)
-		return a->cfg.tiers[t].iops_threshold;
-	return 0;
+			return &a->cfg.tiers[i];
+	return NULL;
+}
+
+/* Kernel tiers the config does not name: the agent leaves them alone. */
+static uint32_t unmanaged_tiers(const struct cs_agent *a, const struct ctl_dev *d)
+{
+	uint32_t mask = 0;
+	int t;
+
+	for (t = 0; t < d->nr_tiers; t++)
+		if (!cfg_tier(a, d, t))
+			mask |= 1u << t;
+	return mask;
 }
 
 static bool tier_usable(const struct ctl_tier *t)
@@ -194,7 +204,8 @@ static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
 			struct cs_tier_state *ts)
 {
 	const struct ctl_dev *d = &v->dev;
-	uint32_t i;
+	uint32_t i, below = 0;
+	bool slower = false;	/* a named tier slower than t */
 	int t;
 
 	memset(ts, 0, sizeof(*ts) * COUCHE_MAX_TIERS);
@@ -202,95 +213,75 @@ static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
 		if (v->pending[i].to < COUCHE_MAX_TIERS)
 			ts[v->pending[i].to].incoming++;
 
-	for (t = 0; t < d->nr_tiers; t++) {
+	/*
+	 * Thresholds by name.  The slowest tier the config names takes the
+	 * rest; a tier it does not name takes nothing (its threshold is the
+	 * next slower named one's, so thresholds still fall tier by tier).
+	 */
+	for (t = d->nr_tiers - 1; t >= 0; t--) {
+		const struct cs_tier_cfg *c = cfg_tier(a, d, t);
+
 		ts[t].slots = d->tiers[t].slots;
 		ts[t].used = d->tiers[t].used;
 		ts[t].reserve = d->tiers[t].reserve;
-		ts[t].usable = tier_usable(&d->tiers[t]);
-		ts[t].iops_threshold = tier_threshold(a, d, t);
+		ts[t].usable = c && tier_usable(&d->tiers[t]);
+		if (c && slower)
+			below = c->iops_threshold > below ? c->iops_threshold : below;
+		slower |= !!c;
+		ts[t].iops_threshold = below;
 	}
 }
 
 /*
- * The kernel's knobs follow the config: concurrency, the heat window and
- * the throttle.  Checked every cycle, since a table reload or an admin
- * resets them; the config is what the agent keeps them at.
+ * The kernel's knobs the config sets (concurrency, the heat window, the
+ * throttle) follow it; those it does not set keep what the table says.
+ * Checked every cycle, since a table reload or an admin resets them.
  */
 static void apply_params(struct cs_agent *a, struct cs_vol *v)
 {
-	uint32_t halflife = a->cfg.policy.sampling_window_s;
-	uint32_t mbps = a->cfg.migration.migration_mbps;
-	uint32_t *now = v->dev.params;
-	char buf[32];
+	const struct {
+		int attr;
+		const char *key, *name;
+		uint32_t want;
+	} knob[] = {
+		{ COUCHE_PARAM_A_MAX_MIGRATIONS, "migration.concurrent_migrations",
+		  "max_migrations", a->cfg.migration.concurrent_migrations },
+		{ COUCHE_PARAM_A_HEAT_HALFLIFE_S, "policy.sampling_window", "heat_halflife_s",
+		  a->cfg.policy.sampling_window_s < COUCHE_HALFLIFE_S_MAX ?
+		  a->cfg.policy.sampling_window_s : COUCHE_HALFLIFE_S_MAX },
+		{ COUCHE_PARAM_A_MIGRATION_MBPS, "migration.migration_mbps", "migration_mbps",
+		  a->cfg.migration.migration_mbps },
+	};
+	uint32_t want[COUCHE_PARAM_A_MAX + 1] = { 0 }, mask = 0, *now = v->dev.params;
+	char from[16], to[16];
+	size_t i;
 	int r;
 
-	if (halflife > COUCHE_HALFLIFE_S_MAX)
-		halflife = COUCHE_HALFLIFE_S_MAX;
 	if (a->cfg.migration.dry_run)
 		return;		/* dry run: change nothing in the kernel */
-	if (now[COUCHE_PARAM_A_MAX_MIGRATIONS] == a->cfg.migration.concurrent_migrations &&
-	    now[COUCHE_PARAM_A_HEAT_HALFLIFE_S] == halflife &&
-	    now[COUCHE_PARAM_A_MIGRATION_MBPS] == mbps)
+	for (i = 0; i < sizeof(knob) / sizeof(knob[0]); i++) {
+		if (!cs_config_line(&a->cfg, knob[i].key) || now[knob[i].attr] == knob[i].want)
+			continue;
+		want[knob[i].attr] = knob[i].want;
+		mask |= 1u << knob[i].attr;
+	}
+	if (!mask)
 		return;
-	r = cs_kernel_set_params(&a->k, v->name, a->cfg.migration.concurrent_migrations,
-				 halflife, mbps);
+	r = cs_kernel_set_params(&a->k, v->name, want, mask);
 	if (r) {
 		cs_log(CS_WARN, "cannot set the volume's parameters", "volume", v->name,
 		       "error", a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
 		return;
 	}
-	now[COUCHE_PARAM_A_MAX_MIGRATIONS] = a->cfg.migration.concurrent_migrations;
-	now[COUCHE_PARAM_A_HEAT_HALFLIFE_S] = halflife;
-	now[COUCHE_PARAM_A_MIGRATION_MBPS] = mbps;
-	snprintf(buf, sizeof(buf), "%u", halflife);
-	cs_log(CS_INFO, "volume parameters set", "volume", v->name, "heat_halflife_s", buf,
-	       NULL);
-}
-
-/* Substitutes $volume in the configured query. */
-static void iops_query(const struct cs_config *cfg, const char *volume, char *q, size_t len)
-{
-	const char *src = cfg->prometheus.iops_query, *p = strstr(src, "$volume");
-
-	if (!p)
-		snprintf(q, len, "%s", src);
-	else
-		snprintf(q, len, "%.*s%s%s", (int)(p - src), src, volume, p + 7);
-}
-
-/* The volume's IOPS by the configured PromQL: the first sample's value. */
-int cs_agent_query_iops(const struct cs_config *cfg, const char *volume, double *iops,
-			char *err, size_t errlen)
-{
-	char q[sizeof(cfg->prometheus.iops_query) + COUCHE_DEV_NAME_LEN];
-	struct cs_prom_result res = { 0 };
-	static bool curl_ready;
-	int r;
-
-	/*
-	 * libcurl and its TLS library cost 2 MiB of RSS: only an agent that
-	 * asks Prometheus pays for them.  The HTTP threads never use curl.
-	 */
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-			snprintf(err, errlen, "cannot initialise libcurl");
-			return CS_PROM_ERR_TRANSPORT;
-		}
-		curl_ready = true;
+	for (i = 0; i < sizeof(knob) / sizeof(knob[0]); i++) {
+		if (!(mask & (1u << knob[i].attr)))
+			continue;
+		snprintf(from, sizeof(from), "%u", now[knob[i].attr]);
+		snprintf(to, sizeof(to), "%u", knob[i].want);
+		cs_log(CS_INFO, "volume parameter set from the config", "volume", v->name,
+		       "param", knob[i].name, "from", from, "to", to, "key", knob[i].key, NULL);
+		now[knob[i].attr] = knob[i].want;
 	}
-	iops_query(cfg, volume, q, sizeof(q));
-	r = cs_prom_query(cfg->prometheus.endpoint, q, cfg->prometheus.query_timeout_ms, &res,
-			  err, errlen);
-	if (r)
-		return r;
-	if (!res.nsamples || !isfinite(res.samples[0].value) || res.samples[0].value < 0) {
-		snprintf(err, errlen, "query %s gave no usable value for %s", q, volume);
-		cs_prom_result_free(&res);
-		return CS_PROM_ERR_REPLY;
-	}
-	*iops = res.samples[0].value;
-	cs_prom_result_free(&res);
-	return 0;
 }
 
 /*
@@ -300,24 +291,29 @@ int cs_agent_query_iops(const struct cs_config *cfg, const char *volume, double 
  */
 static void prom_scale(struct cs_agent *a, struct cs_vol *v, uint32_t halflife)
 {
-	double heat_iops = 0, iops;
-	char err[256];
+	double heat_iops = 0, iops, age, fresh;
+	char err[sizeof(a->cfg.prometheus.endpoint) + 64];
 	uint32_t i;
-
 	int r;
 
 	v->iops_scale = 1;
-	/* One unreachable answer per cycle is enough waiting: skip the rest. */
-	if (!a->cfg.prometheus.use_for_iops || !a->cfg.prometheus.iops_query[0] ||
-	    a->prom_failed_this_cycle)
+	if (!a->promw)
 		return;
-	r = cs_agent_query_iops(&a->cfg, v->name, &iops, err, sizeof(err));
+	/* The thread's last answer, if it is recent; it never makes us wait. */
+	r = cs_promw_get(a->promw, v->name, &iops, &age, err, sizeof(err));
+	if (r == -1)
+		return;		/* not asked yet */
+	fresh = 2.0 * a->cfg.policy.interval_s + a->cfg.prometheus.query_timeout_ms / 1000.0;
+	if (!r && age > fresh) {
+		r = CS_PROM_ERR_TRANSPORT;
+		snprintf(err, sizeof(err), "prometheus %s: no answer for %.0f s",
+			 a->cfg.prometheus.endpoint, age);
+	}
 	if (r == CS_PROM_ERR_TRANSPORT) {
 		if (a->prom_up)
 			cs_log(CS_WARN, "prometheus unreachable: using kernel heat alone",
 			       "endpoint", a->cfg.prometheus.endpoint, "error", err, NULL);
 		a->prom_up = false;
-		a->prom_failed_this_cycle = true;
 		snprintf(a->prom_why, sizeof(a->prom_why), "%s", err);
 		return;
 	}
@@ -336,6 +332,36 @@ static void prom_scale(struct cs_agent *a, struct cs_vol *v, uint32_t halflife)
 		heat_iops += (double)v->heat[i] / COUCHE_HEAT_SCALE * M_LN2 / halflife;
 	if (heat_iops > 0)
 		v->iops_scale = iops / heat_iops;
+}
+
+/* Starts or stops the Prometheus thread as the config asks, then asks it. */
+static void ask_prometheus(struct cs_agent *a, const struct ctl_dev *list, int n)
+{
+	static char names[CS_PROMW_MAX][COUCHE_DEV_NAME_LEN];
+	bool want = a->cfg.prometheus.use_for_iops && a->cfg.prometheus.iops_query[0];
+	char err[256];
+	int i;
+
+	if (!want && a->promw) {
+		cs_promw_stop(a->promw);
+		free(a->promw);
+		a->promw = NULL;
+	}
+	if (!want)
+		return;
+	if (!a->promw) {
+		a->promw = malloc(sizeof(*a->promw));
+		if (!a->promw || cs_promw_start(a->promw, err, sizeof(err))) {
+			cs_log(CS_ERROR, "cannot query prometheus: using kernel heat alone", "error",
+			       a->promw ? err : "out of memory", NULL);
+			free(a->promw);
+			a->promw = NULL;
+			return;
+		}
+	}
+	for (i = 0; i < n && i < CS_PROMW_MAX; i++)
+		snprintf(names[i], sizeof(names[i]), "%s", list[i].name);
+	cs_promw_want(a->promw, &a->cfg, names, i);
 }
 
 static void scale_heat(struct cs_vol *v)
@@ -414,6 +440,35 @@ static void execute(struct cs_agent *a, struct cs_vol *v, const struct cs_plan *
 	}
 }
 
+/*
+ * Tiers the config does not name are left alone: nothing moves into them
+ * (tier_states()) and their extents stay (planned as if pinned).  Said
+ * once when it starts and when it ends, in the log and /readyz.
+ */
+static void leave_unmanaged(struct cs_agent *a, struct cs_vol *v)
+{
+	uint32_t un = unmanaged_tiers(a, &v->dev), i;
+	int t;
+
+	for (t = 0; t < v->dev.nr_tiers; t++) {
+		if (!((un ^ v->unmanaged) & (1u << t)))
+			continue;
+		if (un & (1u << t))
+			cs_log(CS_WARN, "tier not in the config: the agent leaves it and its extents alone",
+			       "volume", v->name, "tier", v->dev.tiers[t].name,
+			       "fix", "add it under tiers: with an iops_threshold", NULL);
+		else
+			cs_log(CS_INFO, "tier now in the config: managed", "volume", v->name,
+			       "tier", v->dev.tiers[t].name, NULL);
+	}
+	v->unmanaged = un;
+	if (!un)
+		return;
+	for (i = 0; i < v->nr; i++)
+		if (v->tier[i] < COUCHE_MAX_TIERS && (un & (1u << v->tier[i])))
+			v->flags[i] |= COUCHE_EXTENT_F_PINNED;
+}
+
 static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 {
 	struct cs_policy_cfg pc = {
@@ -434,6 +489,7 @@ static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 		       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
 		return;
 	}
+	leave_unmanaged(a, v);
 	prom_scale(a, v, pc.halflife_s);
 	scale_heat(v);
 	settle_pending(v);
@@ -464,7 +520,6 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 	int i, n = 0, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	a->prom_failed_this_cycle = false;
 	if (!a->cfg.prometheus.use_for_iops)
 		a->prom_up = true;
 	if (!a->k.up) {
@@ -485,6 +540,7 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 		free(list);
 		return false;
 	}
+	ask_prometheus(a, list, n);
 	for (i = 0; i < a->nr_vols; i++)
 		a->vols[i].seen = false;
 	for (i = 0; i < n; i++) {
@@ -595,10 +651,29 @@ bool cs_agent_ready(const struct cs_agent *a, char *why, size_t len)
 	return true;
 }
 
+const char *cs_agent_ready_note(const struct cs_agent *a, char *buf, size_t len)
+{
+	size_t n = 0;
+	int v, t;
+
+	buf[0] = '\0';
+	for (v = 0; v < a->nr_vols; v++)
+		for (t = 0; t < a->vols[v].dev.nr_tiers; t++)
+			if ((a->vols[v].unmanaged & (1u << t)) && n < len)
+				n += snprintf(buf + n, len - n, "%stier %s of %s is not in the config",
+					      n ? ", " : "", a->vols[v].dev.tiers[t].name,
+					      a->vols[v].name);
+	return buf[0] ? buf : NULL;
+}
+
 void cs_agent_exit(struct cs_agent *a)
 {
 	int i;
 
+	if (a->promw) {
+		cs_promw_stop(a->promw);
+		free(a->promw);
+	}
 	for (i = 0; i < a->nr_vols; i++)
 		vol_free(&a->vols[i]);
 	free(a->vols);

@@ -10,6 +10,7 @@
 #include "dev.h"
 #include "kernel.h"
 #include "policy.h"
+#include "promworker.h"
 
 /* One volume the agent follows: 10 bytes per extent. */
 struct cs_vol {
@@ -26,6 +27,7 @@ struct cs_vol {
 	uint32_t planned_held_cooldown, planned_held_capacity;
 	uint32_t want_up, want_down;
 	double iops_scale;		/* from Prometheus, 1 when unused */
+	uint32_t unmanaged;		/* tiers (bits) the config does not name */
 	struct cs_move *pending;	/* issued, not seen done */
 	uint32_t nr_pending, cap_pending;
 };
@@ -38,8 +40,8 @@ struct cs_agent {
 	int nr_vols;
 	bool kernel_logged_down;
 	bool prom_up;
-	bool prom_failed_this_cycle;
-	char prom_why[256];
+	struct cs_promw *promw;	/* Prometheus thread, when the config uses it */
+	char prom_why[384];
 	double last_cycle_s;
 	uint64_t cycles;
 	void *metrics;		/* struct cs_metrics, see metrics.h */
@@ -52,7 +54,7 @@ void cs_agent_events(struct cs_agent *a);
 void cs_agent_reconfigure(struct cs_agent *a, const struct cs_config *cfg);
 void cs_agent_exit(struct cs_agent *a);
 bool cs_agent_ready(const struct cs_agent *a, char *why, size_t len);
-int cs_agent_query_iops(const struct cs_config *cfg, const char *volume, double *iops,
-			char *err, size_t errlen);
+/* What /readyz adds to "ok" (tiers left alone), or NULL. */
+const char *cs_agent_ready_note(const struct cs_agent *a, char *buf, size_t len);
 
 #endif /* COUCHESTORD_AGENT_H */

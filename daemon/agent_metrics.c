@@ -28,7 +28,7 @@ static const char *const per_volume[] = {
 	"couchestor_kernel_demotions_total", "couchestor_writes_waiting_for_room",
 	"couchestor_writes_nospace_total", "couchestor_extents_unmapped_total",
 	"couchestor_tier_free_low_watermark", "couchestor_member_read_errors_corrected_total",
-	"couchestor_read_errors_uncorrectable_total",
+	"couchestor_read_errors_uncorrectable_total", "couchestor_tier_managed",
 };
 
 int cs_agent_metrics_declare(struct cs_metrics *m)
@@ -92,6 +92,9 @@ int cs_agent_metrics_declare(struct cs_metrics *m)
 				CS_L("volume"));
 	r |= cs_metrics_counter(m, "couchestor_extents_unmapped_total",
 				"Extents freed by discards (fstrim).", CS_L("volume"));
+	r |= cs_metrics_gauge(m, "couchestor_tier_managed",
+			      "1 if the config names the tier (the agent moves extents in and out "
+			      "of it), 0 if it is left alone.", CS_L("volume", "tier"));
 	r |= cs_metrics_gauge(m, "couchestor_tier_free_low_watermark",
 			      "Free extents below which the kernel demotes from a linear tier; "
 			      "the agent never fills a tier past it.", CS_L("volume", "tier"));
@@ -119,6 +122,8 @@ static void tier_metrics(struct cs_metrics *m, const struct cs_vol *v)
 			       ti->used);
 		cs_metrics_set(m, "couchestor_tier_free_extents", CS_L(v->name, ti->name),
 			       ti->slots - ti->used);
+		cs_metrics_set(m, "couchestor_tier_managed", CS_L(v->name, ti->name),
+			       !(v->unmanaged & (1u << t)));
 		if (ti->kind != COUCHE_TIER_RAID6)
 			cs_metrics_set(m, "couchestor_tier_free_low_watermark",
 				       CS_L(v->name, ti->name), ti->reserve);

@@ -125,6 +125,12 @@ static enum MHD_Result serve_readyz(struct cs_http *h,
 	ready = h->ready;
 	snprintf(msg, sizeof(msg), "%s\n", h->reason);
 	pthread_mutex_unlock(&h->lock);
+	if (ready && msg[0] != '\n') {
+		char ok[sizeof(msg) + 4];
+
+		snprintf(ok, sizeof(ok), "ok; %s", msg);
+		return reply_text(c, MHD_HTTP_OK, ok);
+	}
 	if (ready)
 		return reply_text(c, MHD_HTTP_OK, "ok\n");
 	return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
@@ -301,10 +307,11 @@ void cs_http_heartbeat(struct cs_http *h)
 	pthread_mutex_unlock(&h->lock);
 }
 
-void cs_http_set_ready(struct cs_http *h)
+void cs_http_set_ready(struct cs_http *h, const char *note)
 {
 	pthread_mutex_lock(&h->lock);
 	h->ready = true;
+	snprintf(h->reason, sizeof(h->reason), "%s", note ? note : "");
 	pthread_mutex_unlock(&h->lock);
 }
 

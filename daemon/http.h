@@ -9,7 +9,7 @@
  * health server (default :8081)
  *	GET /healthz	200 "ok" while the main loop calls cs_http_heartbeat()
  *			at least every 3 heartbeat intervals; 503 otherwise
- *	GET /readyz	200 "ok" after cs_http_set_ready(); before that, or
+ *	GET /readyz	200 "ok" after cs_http_set_ready() (with its note); before that, or
  *			after cs_http_set_not_ready(), 503 with the reason
  *
  * Use:
@@ -71,7 +71,8 @@ int cs_http_start(struct cs_http *h, const char *metrics_addr,
 void cs_http_stop(struct cs_http *h);
 
 void cs_http_heartbeat(struct cs_http *h);
-void cs_http_set_ready(struct cs_http *h);
+/* Ready: 200 "ok", or "ok; <note>" with a note (NULL for none). */
+void cs_http_set_ready(struct cs_http *h, const char *note);
 /* printf-style one-line reason, e.g. "prometheus unreachable: %s". */
 void cs_http_set_not_ready(struct cs_http *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -147,11 +147,12 @@ int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
 	return check(k, ctl_nl_run(&k->nl, msg, NULL, NULL));
 }
 
-int cs_kernel_set_params(struct cs_kernel *k, const char *volume, uint32_t max_migrations,
-			 uint32_t halflife_s, uint32_t mbps)
+int cs_kernel_set_params(struct cs_kernel *k, const char *volume, const uint32_t *params,
+			 uint32_t mask)
 {
 	struct nl_msg *msg;
 	struct nlattr *nest;
+	int i;
 
 	if (!k->up)
 		return -ENOTCONN;
@@ -161,10 +162,11 @@ int cs_kernel_set_params(struct cs_kernel *k, const char *volume, uint32_t max_m
 	if (nla_put_string(msg, COUCHE_DEV_A_NAME, volume))
 		goto fail;
 	nest = nla_nest_start(msg, COUCHE_DEV_A_PARAMS);
-	if (!nest || nla_put_u32(msg, COUCHE_PARAM_A_MAX_MIGRATIONS, max_migrations) ||
-	    nla_put_u32(msg, COUCHE_PARAM_A_HEAT_HALFLIFE_S, halflife_s) ||
-	    nla_put_u32(msg, COUCHE_PARAM_A_MIGRATION_MBPS, mbps))
+	if (!nest)
 		goto fail;
+	for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
+		if ((mask & (1u << i)) && nla_put_u32(msg, i, params[i]))
+			goto fail;
 	nla_nest_end(msg, nest);
 	return check(k, ctl_nl_run(&k->nl, msg, NULL, NULL));
 fail:

@@ -32,8 +32,9 @@ int cs_kernel_read_extents(struct cs_kernel *k, const char *volume, uint32_t nr,
 			   uint32_t *heat, uint8_t *tier, uint8_t *flags, bool *changed);
 int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
 		      uint32_t last, unsigned int tier);
-int cs_kernel_set_params(struct cs_kernel *k, const char *volume, uint32_t max_migrations,
-			 uint32_t halflife_s, uint32_t mbps);
+/* Sets the parameters in @mask (bits COUCHE_PARAM_A_*) to @params[attr]. */
+int cs_kernel_set_params(struct cs_kernel *k, const char *volume, const uint32_t *params,
+			 uint32_t mask);
 int cs_kernel_event_fd(struct cs_kernel *k);
 int cs_kernel_events(struct cs_kernel *k, void (*fn)(const struct cs_event *ev, void *arg),
 		     void *arg);

@@ -21,12 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "agent.h"
 #include "agent_metrics.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "promworker.h"
 
 #define DEFAULT_CONFIG "/etc/couchestor/config.yaml"
 
@@ -194,7 +197,7 @@ static void update_readiness(struct cs_http *h, const struct cs_agent *a)
 	char why[512];
 
 	if (cs_agent_ready(a, why, sizeof(why)))
-		cs_http_set_ready(h);
+		cs_http_set_ready(h, cs_agent_ready_note(a, why, sizeof(why)));
 	else
 		cs_http_set_not_ready(h, "%s", why);
 }
@@ -267,8 +270,8 @@ static int run_agent(const struct opts *o)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a closed log pipe is not a reason to die */
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	/* A cycle may wait on a Prometheus query: healthz must not fail for it. */
-	cs_http_init(&http, m, cfg->policy.interval_s * 1000 + cfg->prometheus.query_timeout_ms);
+	/* Prometheus is asked from its own thread: a cycle never waits on it. */
+	cs_http_init(&http, m, cfg->policy.interval_s * 1000);
 	if (sfd < 0 || cs_http_start(&http, cfg->agent.metrics_addr, cfg->agent.metrics_port,
 				     cfg->agent.health_addr, cfg->agent.health_port, err,
 				     sizeof(err))) {
@@ -349,7 +352,11 @@ static int query_iops(const struct opts *o, const char *volume)
 		fprintf(stderr, "couchestord: set prometheus.endpoint and prometheus.iops_query\n");
 		goto out;
 	}
-	if (cs_agent_query_iops(cfg, volume, &iops, err, sizeof(err))) {
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "couchestord: cannot initialise libcurl\n");
+		goto out;
+	}
+	if (cs_prom_volume_iops(cfg, volume, NULL, &iops, err, sizeof(err))) {
 		fprintf(stderr, "couchestord: %s\n", err);
 		goto out;
 	}

@@ -93,6 +93,8 @@ static void transport_error(CURL *c, CURLcode rc, const struct reply *rep,
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		seterr(err, errlen, endpoint, "timeout after %u ms",
 		       timeout_ms);
+	else if (rc == CURLE_ABORTED_BY_CALLBACK)
+		seterr(err, errlen, endpoint, "aborted");
 	else if (rc == CURLE_COULDNT_CONNECT && oserr)
 		/* curl's own text is "Couldn't connect to server" */
 		seterr(err, errlen, endpoint, "cannot connect: %s",
@@ -105,8 +107,19 @@ static void transport_error(CURL *c, CURLcode rc, const struct reply *rep,
 		       *cerr ? cerr : curl_easy_strerror(rc));
 }
 
+/* curl calls this at least once a second: a set flag ends the transfer. */
+static int check_abort(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return arg && __atomic_load_n((const int *)arg, __ATOMIC_RELAXED);
+}
+
 static int fetch(const char *endpoint, const char *promql,
-		 uint32_t timeout_ms, struct reply *rep, long *code,
+		 uint32_t timeout_ms, const int *abort, struct reply *rep, long *code,
 		 char *err, size_t errlen)
 {
 	char cerr[CURL_ERROR_SIZE] = "";
@@ -135,6 +148,11 @@ static int fetch(const char *endpoint, const char *promql,
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, rep);
+	if (abort) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, check_abort);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)abort);
+	}
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		transport_error(c, rc, rep, cerr, endpoint, timeout_ms, err,
@@ -329,6 +347,13 @@ int cs_prom_query(const char *endpoint, const char *promql,
 		  uint32_t timeout_ms, struct cs_prom_result *out,
 		  char *err, size_t errlen)
 {
+	return cs_prom_query_abortable(endpoint, promql, timeout_ms, NULL, out, err, errlen);
+}
+
+int cs_prom_query_abortable(const char *endpoint, const char *promql, uint32_t timeout_ms,
+			    const int *abort, struct cs_prom_result *out, char *err,
+			    size_t errlen)
+{
 	struct reply rep = { 0 };
 	long code = 0;
 	int ret;
@@ -339,7 +364,7 @@ int cs_prom_query(const char *endpoint, const char *promql,
 		seterr(err, errlen, endpoint, "timeout must be > 0");
 		return CS_PROM_ERR_TRANSPORT;
 	}
-	ret = fetch(endpoint, promql, timeout_ms, &rep, &code, err, errlen);
+	ret = fetch(endpoint, promql, timeout_ms, abort, &rep, &code, err, errlen);
 	if (!ret)
 		ret = parse_reply(rep.data, code, out, endpoint, err, errlen);
 	if (ret)

@@ -66,6 +66,14 @@ int cs_prom_query(const char *endpoint, const char *promql,
 		  uint32_t timeout_ms, struct cs_prom_result *out,
 		  char *err, size_t errlen);
 
+/*
+ * The same, ended early (CS_PROM_ERR_TRANSPORT, "aborted") within about a
+ * second of *@abort turning non-zero (read atomically; set by another thread).
+ */
+int cs_prom_query_abortable(const char *endpoint, const char *promql, uint32_t timeout_ms,
+			    const int *abort, struct cs_prom_result *out, char *err,
+			    size_t errlen);
+
 void cs_prom_result_free(struct cs_prom_result *r);
 
 /* The value of label @name in @s, or NULL. */

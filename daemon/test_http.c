@@ -517,13 +517,16 @@ static void test_health(struct cs_http *h)
 	ok(got(get(h->health_port, "/readyz"), 503,
 	       "prometheus unreachable: timeout after 30000 ms second\n"),
 	   "/readyz 503 with the agent's reason, on one line");
-	cs_http_set_ready(h);
+	cs_http_set_ready(h, NULL);
 	ok(got(get(h->health_port, "/readyz"), 200, "ok\n"),
 	   "/readyz 200 once ready");
+	cs_http_set_ready(h, "tier warm of vol0 is not in the config");
+	ok(got(get(h->health_port, "/readyz"), 200, "ok; tier warm of vol0 is not in the config\n"),
+	   "/readyz 200 with the agent's note");
 	cs_http_set_not_ready(h, "no netlink yet");
 	ok(got(get(h->health_port, "/readyz"), 503, "no netlink yet\n"),
 	   "/readyz back to 503 when not ready again");
-	cs_http_set_ready(h);
+	cs_http_set_ready(h, NULL);
 
 	sleep_ms(450);	/* > 3 intervals of 100 ms without a heartbeat */
 	f = get(h->health_port, "/healthz");
