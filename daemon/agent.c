@@ -475,7 +475,6 @@ static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 		.cooldown_s = a->cfg.migration.cooldown_s,
 		.batch_size = a->cfg.migration.batch_size,
 		.halflife_s = v->dev.params[COUCHE_PARAM_A_HEAT_HALFLIFE_S] ?: 300,
-		.dry_run = a->cfg.migration.dry_run,
 	};
 	struct cs_tier_state ts[COUCHE_MAX_TIERS];
 	struct cs_plan plan = { 0 };
@@ -503,8 +502,6 @@ static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 	}
 	v->want_up = plan.want_up;
 	v->want_down = plan.want_down;
-	v->planned_held_cooldown = plan.held_cooldown;
-	v->planned_held_capacity = plan.held_capacity;
 	if (plan.nr_moves && !in_schedule(a, now))
 		cs_log(CS_DEBUG, "outside the migration schedule", "volume", v->name,
 		       "schedule", a->cfg.migration.schedule, NULL);

@@ -24,7 +24,6 @@ struct cs_vol {
 	bool seen;
 	uint64_t moved_up, moved_down;	/* issued by the agent */
 	uint64_t mig_done, mig_failed;	/* seen in events */
-	uint32_t planned_held_cooldown, planned_held_capacity;
 	uint32_t want_up, want_down;
 	double iops_scale;		/* from Prometheus, 1 when unused */
 	uint32_t unmanaged;		/* tiers (bits) the config does not name */

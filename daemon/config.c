@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 #include <linux/dm-couche.h>
@@ -720,7 +721,7 @@ static int cs_set_duration(struct cs_loader *l, const struct cs_key *k, void *ba
  * checking the host is an IP literal: this is a listen address, and a
  * name would need a lookup that can fail at a bad time.
  */
-static int cs_parse_addr(const char *s, char *host, size_t hostlen, uint16_t *port)
+int cs_config_parse_address(const char *s, char *host, size_t hostlen, uint16_t *port)
 {
 	unsigned char ip[16];
 	const char *colon, *h = s;
@@ -759,7 +760,7 @@ static int cs_set_addr(struct cs_loader *l, const struct cs_key *k, void *base,
 	char shown[96], host[64];
 	uint16_t port;
 
-	if (cs_is_null(l) || cs_parse_addr(cs_scalar(l), host, sizeof(host), &port) ||
+	if (cs_is_null(l) || cs_config_parse_address(cs_scalar(l), host, sizeof(host), &port) ||
 	    strlen(host) >= k->size)
 		return cs_fail(l, cs_line(l), key,
 			       "expected [IP]:PORT such as :8080, 0.0.0.0:8080 or [::1]:8080, got %s",
@@ -1057,12 +1058,18 @@ static int cs_load_stream(struct cs_loader *l)
 static int cs_read_file(struct cs_loader *l)
 {
 	size_t cap = 4096;
+	struct stat st;
 	ssize_t n = 0;
 	int fd;
 
-	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	/* A FIFO or a device would block or never end: only regular files. */
+	fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return cs_fail(l, 0, NULL, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cs_fail(l, 0, NULL, "not a regular file");
+	}
 	l->text = malloc(cap);
 	for (;;) {
 		if (!l->text)

@@ -127,6 +127,14 @@ int cs_config_load(const char *path, struct cs_config *c, char *err, size_t errl
  */
 int cs_config_validate(const struct cs_config *c, char *err, size_t errlen);
 
+/*
+ * A listen address, "[IP]:PORT", ":PORT" or "IP:PORT", into @host ("" for
+ * every address) and @port (1-65535): the one parser for the config and
+ * the --*-address flags.  A host name is refused (a lookup could fail at
+ * a bad time).  Returns 0 or -1.
+ */
+int cs_config_parse_address(const char *s, char *host, size_t hostlen, uint16_t *port);
+
 /* The line @key ("migration.batch_size") was read from, or 0. */
 unsigned int cs_config_line(const struct cs_config *c, const char *key);
 

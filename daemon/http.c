@@ -307,6 +307,13 @@ void cs_http_heartbeat(struct cs_http *h)
 	pthread_mutex_unlock(&h->lock);
 }
 
+void cs_http_set_interval(struct cs_http *h, uint32_t interval_ms)
+{
+	pthread_mutex_lock(&h->lock);
+	h->interval_ms = interval_ms;
+	pthread_mutex_unlock(&h->lock);
+}
+
 void cs_http_set_ready(struct cs_http *h, const char *note)
 {
 	pthread_mutex_lock(&h->lock);

@@ -67,10 +67,15 @@ int cs_http_start(struct cs_http *h, const char *metrics_addr,
 		  uint16_t metrics_port, const char *health_addr,
 		  uint16_t health_port, char *err, size_t errlen);
 
-/* Stop both servers (waits for their threads); safe to call twice. */
+/*
+ * Stop both servers (waits for their threads); safe to call twice.  A
+ * stopped pair can be started again, on other addresses.
+ */
 void cs_http_stop(struct cs_http *h);
 
 void cs_http_heartbeat(struct cs_http *h);
+/* A new main-loop period (a reload): /healthz allows 3 of them. */
+void cs_http_set_interval(struct cs_http *h, uint32_t interval_ms);
 /* Ready: 200 "ok", or "ok; <note>" with a note (NULL for none). */
 void cs_http_set_ready(struct cs_http *h, const char *note);
 /* printf-style one-line reason, e.g. "prometheus unreachable: %s". */

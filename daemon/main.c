@@ -94,32 +94,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* "[ADDR]:PORT" or ":PORT" into the config's address and port. */
-static int parse_address(const char *s, char *addr, size_t len, uint16_t *port)
-{
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long p;
-
-	if (!colon || (size_t)(colon - s) >= len)
-		return -1;
-	p = strtol(colon + 1, &end, 10);
-	if (*end || p < 0 || p > 65535 || colon[1] == '\0')
-		return -1;
-	memcpy(addr, s, colon - s);
-	addr[colon - s] = '\0';
-	if (addr[0] == '[') {	/* [::1]:8080 */
-		size_t n = strlen(addr);
-
-		if (n < 2 || addr[n - 1] != ']')
-			return -1;
-		memmove(addr, addr + 1, n - 2);
-		addr[n - 2] = '\0';
-	}
-	*port = p;
-	return 0;
-}
-
 /* Config file, then environment, then flags: the last one wins. */
 static int load_config(const struct opts *o, struct cs_config *cfg, bool quiet)
 {
@@ -145,17 +119,17 @@ static int load_config(const struct opts *o, struct cs_config *cfg, bool quiet)
 		snprintf(cfg->cloud_provider, sizeof(cfg->cloud_provider), "%s", o->cloud);
 	if (o->dry_run)
 		cfg->migration.dry_run = true;
-	if (o->metrics_addr && parse_address(o->metrics_addr, cfg->agent.metrics_addr,
+	if (o->metrics_addr && cs_config_parse_address(o->metrics_addr, cfg->agent.metrics_addr,
 					     sizeof(cfg->agent.metrics_addr),
 					     &cfg->agent.metrics_port)) {
-		cs_log(CS_ERROR, "invalid --metrics-address: expected [ADDR]:PORT", "value",
+		cs_log(CS_ERROR, "invalid --metrics-address: expected [IP]:PORT, port 1-65535", "value",
 		       o->metrics_addr, NULL);
 		return -1;
 	}
-	if (o->health_addr && parse_address(o->health_addr, cfg->agent.health_addr,
+	if (o->health_addr && cs_config_parse_address(o->health_addr, cfg->agent.health_addr,
 					    sizeof(cfg->agent.health_addr),
 					    &cfg->agent.health_port)) {
-		cs_log(CS_ERROR, "invalid --health-address: expected [ADDR]:PORT", "value",
+		cs_log(CS_ERROR, "invalid --health-address: expected [IP]:PORT, port 1-65535", "value",
 		       o->health_addr, NULL);
 		return -1;
 	}
@@ -202,20 +176,63 @@ static void update_readiness(struct cs_http *h, const struct cs_agent *a)
 		cs_http_set_not_ready(h, "%s", why);
 }
 
-static void reload(const struct opts *o, struct cs_agent *a, struct cs_metrics *m)
+static bool same_listen(const struct cs_config *a, const struct cs_config *b)
+{
+	return !strcmp(a->agent.metrics_addr, b->agent.metrics_addr) &&
+	       a->agent.metrics_port == b->agent.metrics_port &&
+	       !strcmp(a->agent.health_addr, b->agent.health_addr) &&
+	       a->agent.health_port == b->agent.health_port;
+}
+
+static int listen_on(struct cs_http *h, const struct cs_config *cfg, char *err, size_t len)
+{
+	return cs_http_start(h, cfg->agent.metrics_addr, cfg->agent.metrics_port,
+			     cfg->agent.health_addr, cfg->agent.health_port, err, len);
+}
+
+/*
+ * SIGHUP: all of the new config or none of it.  New listen addresses are
+ * taken by stopping the servers and starting them there; if that fails the
+ * old addresses come back and the reload is refused.  False if even they
+ * cannot be had again (the agent then stops: it cannot be probed).
+ */
+static bool reload(const struct opts *o, struct cs_agent *a, struct cs_metrics *m,
+		   struct cs_http *h)
 {
 	struct cs_config *cfg = malloc(sizeof(*cfg));
+	char err[256], old_err[256], ports[32];
+	bool ok = false, alive = true;
 
 	if (!cfg || load_config(o, cfg, false)) {
 		cs_log(CS_ERROR, "configuration reload failed: keeping the old configuration",
 		       NULL);
-		cs_metrics_add(m, "couchestor_config_reloads_total", CS_L("failure"), 1);
-	} else {
-		cs_agent_reconfigure(a, cfg);
-		cs_log(CS_INFO, "configuration reloaded", NULL);
-		cs_metrics_add(m, "couchestor_config_reloads_total", CS_L("success"), 1);
+		goto out;
 	}
+	if (!same_listen(&a->cfg, cfg)) {
+		cs_http_stop(h);
+		if (listen_on(h, cfg, err, sizeof(err))) {
+			cs_log(CS_ERROR, "configuration reload failed: cannot listen on the new addresses; keeping the old configuration",
+			       "error", err, NULL);
+			/* load_config() took the new log settings: put them back. */
+			cs_log_set_level(a->cfg.agent.log_level);
+			cs_log_set_format(a->cfg.agent.log_format);
+			alive = !listen_on(h, &a->cfg, old_err, sizeof(old_err));
+			if (!alive)
+				cs_log(CS_ERROR, "cannot listen on the old addresses either: stopping",
+				       "error", old_err, NULL);
+			goto out;
+		}
+		snprintf(ports, sizeof(ports), "%u/%u", h->metrics_port, h->health_port);
+		cs_log(CS_INFO, "listening on the new addresses", "ports", ports, NULL);
+	}
+	cs_http_set_interval(h, cfg->policy.interval_s * 1000);
+	cs_agent_reconfigure(a, cfg);
+	cs_log(CS_INFO, "configuration reloaded", NULL);
+	ok = true;
+out:
+	cs_metrics_add(m, "couchestor_config_reloads_total", CS_L(ok ? "success" : "failure"), 1);
 	free(cfg);
+	return alive;
 }
 
 /* What the agent cost so far: for --once runs and make bench. */
@@ -317,7 +334,8 @@ static int run_agent(const struct opts *o)
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
 			if (si.ssi_signo == SIGHUP) {
-				reload(o, a, m);
+				if (!reload(o, a, m, &http))
+					goto out;
 				next = 0;
 			} else {
 				cs_log(CS_INFO, "stopping", "signal", strsignal(si.ssi_signo), NULL);

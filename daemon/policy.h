@@ -84,7 +84,6 @@ struct cs_policy_cfg {
 	uint32_t cooldown_s;	/* don't move an extent again this soon */
 	uint32_t batch_size;	/* max moves per cycle; 0 plans none */
 	uint32_t halflife_s;	/* the volume's heat_halflife_s, >= 1 */
-	bool dry_run;		/* for the agent: plan, don't execute */
 };
 
 struct cs_volume_state {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -383,6 +384,18 @@ static void test_bad_files(void)
 	  "bad_syntax.yaml: unterminated quote, where it ends and where it began");
 	T(load("no-such-file.yaml") == -1 && err_is(": cannot open: No such file or directory"),
 	  "a missing file is named");
+	{
+		/* Would block in open() or read() for ever: refused at once. */
+		char fifo[64];
+
+		snprintf(fifo, sizeof(fifo), "/tmp/test_config.%d.fifo", (int)getpid());
+		unlink(fifo);
+		T(!mkfifo(fifo, 0600) && load_path(fifo) == -1 && strstr(err, ": not a regular file"),
+		  "a FIFO as the config is refused, not waited on: %s", err);
+		unlink(fifo);
+		T(load_path("/dev/zero") == -1 && strstr(err, ": not a regular file"),
+		  "so is a device");
+	}
 }
 
 static void test_bad_values(void)
@@ -488,6 +501,19 @@ static void test_bad_addresses(void)
 	}
 	bad_text("agent:\n  metrics_address: \":9000\"\n  health_address: 127.0.0.1:9000\n",
 		 ":3: agent.health_address: port 9000 is also agent.metrics_address's");
+	/* The flags use the same parser. */
+	{
+		char host[64];
+		uint16_t port = 0;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			T(cs_config_parse_address(bad[i], host, sizeof(host), &port) == -1,
+			  "flag address %s refused", bad[i]);
+		T(!cs_config_parse_address("[::1]:8080", host, sizeof(host), &port) &&
+		  !strcmp(host, "::1") && port == 8080, "[::1]:8080 is ::1 port 8080");
+		T(!cs_config_parse_address(":8081", host, sizeof(host), &port) && !host[0] &&
+		  port == 8081, ":8081 is every address, port 8081");
+	}
 }
 
 static void test_bad_structure(void)

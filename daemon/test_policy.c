@@ -1307,28 +1307,6 @@ static void test_reference(struct tap *tap)
 	cs_plan_free(&p);
 }
 
-static void test_dry_run(struct tap *tap)
-{
-	struct cs_plan a = { 0 }, b = { 0 }, c = { 0 };
-	struct rng r = { 99 };
-	struct vol v;
-
-	random_vol(&v, &r, 3000);
-	v.cfg.batch_size = 100;
-	v.cfg.dry_run = false;
-	vol_plan(&v, &a);
-	v.cfg.dry_run = true;
-	vol_plan(&v, &b);
-	vol_plan(&v, &c);
-	ok(tap, a.nr_moves > 0 && plans_equal(&a, &b),
-	   "dry run: same plan (%u moves)", a.nr_moves);
-	ok(tap, plans_equal(&b, &c), "dry run: deterministic, plan reused");
-	cs_plan_free(&a);
-	cs_plan_free(&b);
-	cs_plan_free(&c);
-	vol_free(&v);
-}
-
 static void test_args(struct tap *tap)
 {
 	struct cs_plan p = { 0 };
@@ -1482,7 +1460,6 @@ int main(void)
 	test_unusable(&tap);
 	test_hysteresis(&tap);
 	test_zipf(&tap);
-	test_dry_run(&tap);
 	test_args(&tap);
 	test_reference(&tap);
 	test_million(&tap);

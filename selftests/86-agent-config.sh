@@ -4,7 +4,8 @@
 # and its extents alone (log, metric, /readyz), matching tiers by name; a
 # table's migration_mbps and heat_halflife_s, which the config does not
 # set, stay; concurrent_migrations, which it sets, is applied and logged;
-# a Prometheus that hangs does not hold the agent's loop.
+# SIGHUP applies new listen addresses (or refuses them whole); a
+# Prometheus that hangs does not hold the agent's loop.
 . ./lib.sh
 CTL=couchestorctl
 LEN=204800		# 100 extents
@@ -67,6 +68,25 @@ ok $? "couchestor_tier_managed: warm 0, hot 1"
 dmsetup table $VOL | grep -q "migration_mbps 50 heat_halflife_s 10 "
 ok $? "the table's migration_mbps and half-life are still there"
 check "data intact" pattern verify $DEV 0 25600 81
+
+# SIGHUP takes all of the new config: new listen addresses too; one it
+# cannot listen on is refused, the old addresses kept.
+sed 's/127.0.0.1:8081/127.0.0.1:8091/' /tmp/agent.yaml > /tmp/agent.new && mv /tmp/agent.new /tmp/agent.yaml
+kill -HUP $agent
+sleep 2
+check "after SIGHUP /healthz answers on the new port" wget -qO- http://127.0.0.1:8091/healthz
+refuse "and no longer on the old one" wget -qO- http://127.0.0.1:8081/healthz
+grep -q 'msg="listening on the new addresses" ports=8080/8091' /tmp/agent.log
+ok $? "the log says where it listens now"
+sleep 30 | nc -l -p 8095 > /dev/null 2>&1 &
+sleep 0.5
+sed 's/127.0.0.1:8091/127.0.0.1:8095/' /tmp/agent.yaml > /tmp/agent.new && mv /tmp/agent.new /tmp/agent.yaml
+kill -HUP $agent
+sleep 2
+grep -q "cannot listen on the new addresses; keeping the old configuration" /tmp/agent.log
+ok $? "a port in use: the reload is refused and the log says why"
+check "the old port still answers" wget -qO- http://127.0.0.1:8091/healthz
+pkill -f "nc -l -p 8095" 2>/dev/null; pkill -f "sleep 30" 2>/dev/null
 
 kill -TERM $agent
 wait $agent

@@ -29,7 +29,7 @@ fi
 if [ ! -x $mdadm_dir/sbin/mdadm ]; then
 	echo "deps: unpacking mdadm into $mdadm_dir"
 	tmp=$(mktemp -d)
-	chmod 755 "$tmp"	# apt-get download runs as _apt
+	chown _apt "$tmp" 2>/dev/null || chmod 1777 "$tmp"	# apt-get download runs as _apt
 	(cd "$tmp" && apt-get download -qq mdadm && dpkg -x mdadm_*.deb "$tmp/x")
 	mkdir -p $mdadm_dir/sbin
 	install -m 755 "$tmp/x/sbin/mdadm" $mdadm_dir/sbin/mdadm
