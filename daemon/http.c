@@ -19,7 +19,13 @@
 #include "metrics.h"
 
 #define CS_HTTP_CONN_TIMEOUT_S	10	/* drop idle or slow clients */
-#define CS_HTTP_CONN_LIMIT	64
+#define CS_HTTP_CONN_LIMIT	256
+/*
+ * One address (a scraper, a slow or hostile client) holds at most this
+ * many: the kubelet's probes come from the node's own address, and must
+ * find a free connection.
+ */
+#define CS_HTTP_PER_IP_LIMIT	16
 #define CS_HTTP_MISSED_BEATS	3
 
 static const char metrics_type[] = "text/plain; version=0.0.4; charset=utf-8";
@@ -49,6 +55,22 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/*
+ * MHD calls a handler first with the headers alone: a reply queued then
+ * makes it close the connection (a body might follow unread).  Answering
+ * on the second call keeps the connection alive for the next probe or
+ * scrape.  True on the first call (the caller returns MHD_YES).
+ */
+static bool first_call(void **con_cls)
+{
+	static int seen;
+
+	if (*con_cls)
+		return false;
+	*con_cls = &seen;
+	return true;
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *c,
@@ -87,9 +109,13 @@ static enum MHD_Result metrics_handler(void *cls, struct MHD_Connection *c,
 {
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)con_cls;
 
+	if (first_call(con_cls))
+		return MHD_YES;
+	if (*upload_data_size) {	/* a body we do not want: drop it */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (strcmp(url, "/metrics"))
 		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (!method_ok(method))
@@ -146,9 +172,13 @@ static enum MHD_Result health_handler(void *cls, struct MHD_Connection *c,
 
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)con_cls;
 
+	if (first_call(con_cls))
+		return MHD_YES;
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (!healthz && strcmp(url, "/readyz"))
 		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (!method_ok(method))
@@ -215,6 +245,8 @@ static struct MHD_Daemon *start_daemon(struct cs_http *h, unsigned int flags,
 				(unsigned int)CS_HTTP_CONN_TIMEOUT_S,
 				MHD_OPTION_CONNECTION_LIMIT,
 				(unsigned int)CS_HTTP_CONN_LIMIT,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned int)CS_HTTP_PER_IP_LIMIT,
 				MHD_OPTION_ARRAY, addr_opt,
 				MHD_OPTION_END);
 }

@@ -11,6 +11,7 @@
  *	$(pkg-config --cflags --libs libmicrohttpd libcurl json-c) -lpthread
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -541,6 +542,77 @@ static void test_health(struct cs_http *h)
 	   "health server: 404 for other paths");
 }
 
+/*
+ * One client holding 64 connections open, sending a header byte at a time
+ * (slow enough for the idle timeout never to fire), must not take the
+ * probes down: they come from another address (127.0.0.2 plays the
+ * client; in a pod the kubelet probes from the node's address).
+ */
+static void test_slow_clients(struct cs_http *h)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	int fds[64], i, round, held = 0, answered = 0;
+
+	inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	dst.sin_port = htons(h->health_port);
+	for (i = 0; i < 64; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[i] >= 0 && !bind(fds[i], (struct sockaddr *)&src, sizeof(src)) &&
+		    !connect(fds[i], (struct sockaddr *)&dst, sizeof(dst)) &&
+		    send(fds[i], "G", 1, MSG_NOSIGNAL) == 1)
+			continue;
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+	for (round = 0; round < 10; round++) {
+		for (i = 0; i < 64; i++)
+			if (fds[i] >= 0 && send(fds[i], "E", 1, MSG_NOSIGNAL) != 1) {
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		cs_http_heartbeat(h);
+		answered += got(get(h->health_port, "/healthz"), 200, "ok\n");
+		sleep_ms(100);
+	}
+	for (i = 0; i < 64; i++)
+		if (fds[i] >= 0) {
+			held++;
+			close(fds[i]);
+		}
+	ok(answered == 10 && held <= 16,
+	   "/healthz answered %d of 10 probes while one client tried 64 slow connections "
+	   "(%d kept open)", answered, held);
+}
+
+/* Probes and scrapes keep their connection: no "Connection: close". */
+static void test_keepalive(struct cs_http *h)
+{
+	CURL *c = curl_easy_init();
+	char url[128];
+	long fresh = -1, code = 0;
+	struct fetched f;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/readyz", h->health_port);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
+	if (curl_easy_perform(c) == CURLE_OK) {
+		f.len = 0;
+		if (curl_easy_perform(c) == CURLE_OK) {
+			curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &fresh);
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		}
+	}
+	curl_easy_cleanup(c);
+	ok(code == 200 && fresh == 0, "a second probe reuses the connection (HTTP %ld, %ld new)",
+	   code, fresh);
+}
+
 static void test_servers(struct cs_http *h, struct cs_metrics *m)
 {
 	char url[128], err[256], *t = render(m);
@@ -885,6 +957,8 @@ int main(void)
 		return 1;
 	test_servers(&h, m);
 	test_health(&h);
+	test_slow_clients(&h);
+	test_keepalive(&h);
 	test_churn(&h, m);
 	test_client_errors(&h);
 	test_prometheus(&h, m);

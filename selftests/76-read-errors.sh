@@ -102,10 +102,8 @@ check "member 4 is rebuilt" wait_health AAAAAA
 
 # 5. A scrub meets a read error: it repairs it and goes on.
 check "arm a fixable read error on member 4" fault 1 rf
-check "scrub" msg scrub
-n=0; while status | grep -q "scrub running" && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+sc=$(scrub_run)
 used=$(status | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") { split($(i+1), a, "/"); print a[1] } }')
-sc=$(status | sed 's/.*scrub \([a-z]* [0-9]* [0-9]* [0-9]*\).*/\1/')
 is "$sc" "idle $((used * 4)) 0 0" "the scrub checked every stripe"
 is "$(health) $(rerr)" "AAAAAA 1 0" "and rewrote the read error, member kept"
 
@@ -150,9 +148,7 @@ dmesg | grep -q "disagree with parity: not served"
 ok $? "the kernel log says the chunks disagree with parity"
 is "$(health) $(rerr)" "AAAAAA 1 1" "no rewrite counted, one uncorrectable"
 check "clear md's faults" fault 0 flush
-check "scrub" msg scrub
-n=0; while status | grep -q "scrub running" && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
-sc=$(status | sed 's/.*scrub \([a-z]* [0-9]* [0-9]* [0-9]*\).*/\1/')
+sc=$(scrub_run)
 is "$sc" "idle $((used * 4)) 1 0" "the scrub repaired the corrupted chunk"
 is "$(sum40)" "$want" "all 40 MiB read right"
 
@@ -161,9 +157,7 @@ is "$(sum40)" "$want" "all 40 MiB read right"
 # taken apart, the read error rewritten and the corrupted chunk repaired.
 dd if=/dev/urandom of=/dev/ram5 bs=4096 seek=273 count=1 conv=notrunc,fsync 2>/dev/null
 check "arm a fixable read error on member 3" fault 0 rf
-check "scrub" msg scrub
-n=0; while status | grep -q "scrub running" && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
-sc=$(status | sed 's/.*scrub \([a-z]* [0-9]* [0-9]* [0-9]*\).*/\1/')
+sc=$(scrub_run)
 is "$sc $(health) $(rerr)" "idle $((used * 4)) 1 0 AAAAAA 2 1" "both repaired, every stripe checked"
 is "$(sum40)" "$want" "all 40 MiB read right"
 fail 0 1

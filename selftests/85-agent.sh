@@ -43,9 +43,7 @@ check "healthz" wget -qO- http://127.0.0.1:8081/healthz
 dmsetup table $VOL | grep -q "max_migrations 4 migration_mbps 0 heat_halflife_s 10 "
 ok $? "the agent set max_migrations and the heat half-life from its config"
 
-fio --name=zipf --filename=$DEV --rw=randread --bs=4k --direct=1 --size=200M \
-	--random_distribution=zipf:1.1 --time_based --runtime=40 --ioengine=psync \
-	--minimal > /tmp/fio.out 2>&1
+zipf_reads 200 40
 ok $? "40 s of Zipf(1.1) random reads"
 sleep 6
 $CTL extents $VOL --top 20 > /tmp/top.out

@@ -46,9 +46,7 @@ ok $? "the log says what it changed: $(grep -m1 'parameter set' /tmp/agent.log)"
 grep -c 'parameter set' /tmp/agent.log | grep -qx 1
 ok $? "and changed nothing else"
 
-fio --name=zipf --filename=$DEV --rw=randread --bs=4k --direct=1 --size=100M \
-	--random_distribution=zipf:1.1 --time_based --runtime=30 --ioengine=psync \
-	--minimal > /tmp/fio.out 2>&1
+zipf_reads 100 30
 ok $? "30 s of Zipf(1.1) random reads, warm extents included"
 sleep 8
 $CTL extents $VOL --top 10 > /tmp/top.out

@@ -90,6 +90,23 @@ extent_tier() {
 
 msg() { dmsetup message "$VOL" 0 "$@"; }
 
+# scrub_run: scrubs $VOL, waits (up to 60 s), prints the status's scrub
+# group: "<idle|running> <checked> <repaired> <unrepairable>".
+scrub_run() {
+	local n=0
+	msg scrub || return 1
+	while status | grep -q "scrub running" && [ $n -lt 300 ]; do sleep 0.2; n=$((n + 1)); done
+	status | sed 's/.*scrub \([a-z]* [0-9]* [0-9]* [0-9]*\).*/\1/'
+}
+
+# zipf_reads <MiB> <seconds>: Zipf(1.1) 4k direct random reads over the
+# first MiB of $DEV, the skewed load the agent tests use.
+zipf_reads() {
+	fio --name=zipf --filename=$DEV --rw=randread --bs=4k --direct=1 --size=${1}M \
+		--random_distribution=zipf:1.1 --time_based --runtime=$2 --ioengine=psync \
+		--minimal > /tmp/fio.out 2>&1
+}
+
 # Checksums of the first MiB of a device: proves refused input wrote nothing.
 sum1m() { dd if="$1" bs=1M count=1 2>/dev/null | md5sum | cut -d' ' -f1; }
 
