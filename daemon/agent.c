@@ -20,6 +20,7 @@
 #include "log.h"
 #include "promclient.h"
 #include "promworker.h"
+#include "state.h"
 
 /* SIGTERM or SIGINT waiting (they are blocked, for the signalfd). */
 bool cs_agent_stop_pending(void)
@@ -80,6 +81,39 @@ static int vol_size(struct cs_vol *v, uint32_t nr)
 	v->vs.nr_extents = nr;
 	v->nr = nr;
 	return 0;
+}
+
+/* The volume's moves within the cooldown, from the state directory. */
+static void load_history(struct cs_agent *a, struct cs_vol *v, uint32_t now)
+{
+	char err[600], n[16];
+	int r;
+
+	if (!a->state_dir[0] || !v->dev.uuid[0])
+		return;
+	r = cs_state_load(a->state_dir, v->dev.uuid, v->vs.last_move, v->nr, now, err,
+			  sizeof(err));
+	if (r < 0) {
+		cs_log(CS_WARN, "move history unreadable: cooldowns start afresh", "volume",
+		       v->name, "error", err, NULL);
+	} else if (r) {
+		snprintf(n, sizeof(n), "%d", r);
+		cs_log(CS_INFO, "move history loaded: their cooldowns go on", "volume", v->name,
+		       "extents", n, NULL);
+	}
+}
+
+static void save_history(struct cs_agent *a, struct cs_vol *v, uint32_t now)
+{
+	uint32_t cool = a->cfg.migration.cooldown_s;
+	char err[600];
+
+	if (!a->state_dir[0] || !v->dev.uuid[0])
+		return;
+	if (cs_state_save(a->state_dir, v->dev.uuid, v->vs.last_move, v->nr,
+			  now > cool ? now - cool : 0, err, sizeof(err)))
+		cs_log(CS_WARN, "cannot save the move history: a restart forgets cooldowns",
+		       "volume", v->name, "error", err, NULL);
 }
 
 static struct cs_vol *find_vol(struct cs_agent *a, const char *name)
@@ -437,6 +471,7 @@ static void execute(struct cs_agent *a, struct cs_vol *v, const struct cs_plan *
 	if (done) {
 		snprintf(n, sizeof(n), "%u", done);
 		cs_log(CS_INFO, "moves issued", "volume", v->name, "moves", n, NULL);
+		save_history(a, v, now);
 	}
 }
 
@@ -515,6 +550,7 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 	struct ctl_dev *list = NULL;
 	struct timespec t0, t1;
 	int i, n = 0, r;
+	bool fresh;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!a->cfg.prometheus.use_for_iops)
@@ -551,6 +587,7 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 			break;
 		}
 		v = find_vol(a, list[i].name);
+		fresh = !v;
 		if (!v)
 			v = add_vol(a, &list[i]);
 		if (!v || (list[i].nr_extents != v->nr && vol_size(v, list[i].nr_extents))) {
@@ -560,6 +597,8 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 		}
 		v->seen = true;
 		v->dev = list[i];
+		if (fresh)
+			load_history(a, v, now);
 		apply_params(a, v);
 		if (!(v->dev.flags & (COUCHE_DEV_F_SUSPENDED | COUCHE_DEV_F_READ_ONLY |
 				      COUCHE_DEV_F_META_FAILED)))

@@ -34,6 +34,7 @@ struct cs_vol {
 struct cs_agent {
 	struct cs_config cfg;
 	char node[128];
+	char state_dir[256];	/* move history (state.h); "" for none */
 	struct cs_kernel k;
 	struct cs_vol *vols;
 	int nr_vols;

@@ -32,12 +32,13 @@
 #include "promworker.h"
 
 #define DEFAULT_CONFIG "/etc/couchestor/config.yaml"
+#define DEFAULT_STATE_DIR "/var/lib/couchestor"
 
 static const char usage[] =
 	"usage: couchestord agent [--node-name=NAME] [--config=FILE] [--cloud-provider=P]\n"
 	"                         [--metrics-address=[ADDR]:PORT] [--health-address=[ADDR]:PORT]\n"
 	"                         [--dry-run] [--once] [--log-format=logfmt|json]\n"
-	"                         [--log-level=debug|info|warn|error]\n"
+	"                         [--log-level=debug|info|warn|error] [--state-dir=DIR]\n"
 	"       couchestord check-config --config=FILE\n"
 	"       couchestord query-iops --config=FILE VOLUME\n"
 	"       couchestord controller ...   (not in this build)\n"
@@ -48,10 +49,13 @@ static const char usage[] =
 	"kernel to migrate.  Metrics on :8080/metrics, health on :8081/healthz and\n"
 	"/readyz.  The config is the guide's config.yaml (default\n"
 	DEFAULT_CONFIG " if it exists); COUCHESTOR_LOG_LEVEL sets the log level.\n"
-	"SIGHUP reloads the config, SIGTERM stops.\n";
+	"SIGHUP reloads the config, SIGTERM stops.  The move history that keeps\n"
+	"cooldowns across restarts lives in " DEFAULT_STATE_DIR " if it exists\n"
+	"(--state-dir= for none).\n";
 
 struct opts {
 	const char *node, *config, *cloud, *metrics_addr, *health_addr, *log_format, *log_level;
+	const char *state_dir;
 	bool dry_run, once;
 };
 
@@ -82,6 +86,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->log_format = v;
 		else if ((v = opt(argv[i], "--log-level")))
 			o->log_level = v;
+		else if ((v = opt(argv[i], "--state-dir")))
+			o->state_dir = v;
 		else if (!strcmp(argv[i], "--dry-run"))
 			o->dry_run = true;
 		else if (!strcmp(argv[i], "--once"))
@@ -280,6 +286,13 @@ static int run_agent(const struct opts *o)
 	if (!o->node && gethostname(host, sizeof(host)))
 		snprintf(host, sizeof(host), "unknown");
 	cs_agent_init(a, cfg, o->node ? o->node : host);
+	if (o->state_dir)
+		snprintf(a->state_dir, sizeof(a->state_dir), "%s", o->state_dir);
+	else if (!access(DEFAULT_STATE_DIR, W_OK))
+		snprintf(a->state_dir, sizeof(a->state_dir), "%s", DEFAULT_STATE_DIR);
+	if (a->state_dir[0] && access(a->state_dir, W_OK))
+		cs_log(CS_WARN, "state directory not writable: cooldowns will not survive a restart",
+		       "dir", a->state_dir, "error", strerror(errno), NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

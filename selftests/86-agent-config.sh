@@ -33,7 +33,8 @@ agent:
   metrics_address: "127.0.0.1:8080"
   health_address: "127.0.0.1:8081"
 YAML
-couchestord agent --node-name=vm --config=/tmp/agent.yaml > /tmp/agent.log 2>&1 &
+mkdir -p /tmp/cs-state
+couchestord agent --node-name=vm --config=/tmp/agent.yaml --state-dir=/tmp/cs-state > /tmp/agent.log 2>&1 &
 agent=$!
 i=0; while ! wget -qO- http://127.0.0.1:8081/readyz > /tmp/ready.out 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 is "$(cat /tmp/ready.out)" "ok; tier warm of vol0 is not in the config" "/readyz says warm is left alone"
@@ -112,7 +113,9 @@ agent:
   metrics_address: "127.0.0.1:8080"
   health_address: "127.0.0.1:8081"
 YAML
-couchestord agent --node-name=vm --config=/tmp/agent2.yaml > /tmp/agent2.log 2>&1 &
+ls /tmp/cs-state/*.moves > /dev/null 2>&1
+ok $? "the first agent kept its move history in --state-dir"
+couchestord agent --node-name=vm --config=/tmp/agent2.yaml --state-dir=/tmp/cs-state > /tmp/agent2.log 2>&1 &
 agent=$!
 i=0; while ! wget -qO- http://127.0.0.1:8081/readyz > /dev/null 2>&1 && [ $i -lt 25 ]; do sleep 0.2; i=$((i + 1)); done
 [ $i -lt 25 ]
@@ -129,6 +132,8 @@ is "$up" 6 "/healthz answered every second of 6"
 [ -n "$c0" ] && [ -n "$c1" ] && [ $((c1 - c0)) -ge 4 ]
 ok $? "the agent kept planning: $c0 then $c1 cycles"
 [ "$up" = 6 ] || diag /tmp/agent2.log
+grep -q 'msg="move history loaded: their cooldowns go on" volume=vol0 extents=[1-9]' /tmp/agent2.log
+ok $? "a restarted agent goes on with the cooldowns: $(grep -o 'move history loaded.*' /tmp/agent2.log)"
 t0=$(date +%s)
 kill -TERM $agent
 wait $agent

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/* couchestord: the move history on disk (state.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+
+#define CS_STATE_MAGIC "couchestord-moves 1"
+
+static void path_of(char *p, size_t len, const char *dir, const char *uuid, const char *ext)
+{
+	snprintf(p, len, "%s/%s.moves%s", dir, uuid, ext);
+}
+
+int cs_state_save(const char *dir, const char *uuid, const uint32_t *last_move,
+		  uint32_t nr, uint32_t since, char *err, size_t errlen)
+{
+	char path[512], tmp[520];
+	uint32_t i;
+	FILE *f;
+	int fd, r = 0;
+
+	path_of(path, sizeof(path), dir, uuid, "");
+	path_of(tmp, sizeof(tmp), dir, uuid, ".tmp");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
+		return r;
+	}
+	fprintf(f, "%s %u\n", CS_STATE_MAGIC, nr);
+	for (i = 0; i < nr; i++)
+		if (last_move[i] > since)
+			fprintf(f, "%u %u\n", i, last_move[i]);
+	/* The new history is complete on disk before it replaces the old. */
+	if (fflush(f) || fsync(fileno(f)))
+		r = -errno;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		unlink(tmp);
+	}
+	return r;
+}
+
+int cs_state_load(const char *dir, const char *uuid, uint32_t *last_move, uint32_t nr,
+		  uint32_t now, char *err, size_t errlen)
+{
+	unsigned long ext, when, file_nr;
+	uint32_t *got = NULL;
+	char path[512], line[128];
+	int n = 0, lineno = 1;
+	FILE *f;
+
+	path_of(path, sizeof(path), dir, uuid, "");
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!fgets(line, sizeof(line), f) ||
+	    sscanf(line, CS_STATE_MAGIC " %lu", &file_nr) != 1)
+		goto bad;
+	got = calloc(nr ? nr : 1, sizeof(*got));
+	if (!got) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char extra;
+
+		lineno++;
+		if (sscanf(line, "%lu %lu %c", &ext, &when, &extra) != 2 || when > UINT32_MAX)
+			goto bad;
+		if (ext < nr && when <= now) {
+			got[ext] = when;
+			n++;
+		}
+	}
+	if (ferror(f))
+		goto bad;
+	fclose(f);
+	for (ext = 0; ext < nr; ext++)
+		if (got[ext] > last_move[ext])
+			last_move[ext] = got[ext];
+	free(got);
+	return n;
+bad:
+	fclose(f);
+	free(got);
+	snprintf(err, errlen, "%s:%d: not a couchestord move history", path, lineno);
+	return -EINVAL;
+}
