@@ -1,7 +1,8 @@
 # CoucheStor: dm-couche kernel module and its userspace tools.
 #
 #   make          build dm-couche.ko (against KDIR) and the tools
-#   make check    every test: KUnit (UML), then the VM selftests
+#   make check    every test: KUnit (UML), unit tests, fuzzing, then the VM selftests
+#   make fuzz     the libFuzzer targets alone (FUZZ_SECONDS each)
 #   make demo     a 3-tier volume in a throwaway VM
 #   make bench    performance ratios, each against its baseline (build/bench/)
 #   make install  install the module for KVER (or use dkms.conf)
@@ -31,7 +32,7 @@ D_SRC := $(filter-out daemon/test_%.c,$(wildcard daemon/*.c))
 D_LIB := $(filter-out daemon/main.c,$(D_SRC)) $(D_SHARED)
 D_TESTS := $(patsubst %.c,build/%,$(wildcard daemon/test_*.c))
 
-.PHONY: all module tools clean check demo bench kunit selftests deps install sparse checkpatch unit
+.PHONY: all module tools clean check demo bench kunit selftests deps install sparse checkpatch unit fuzz
 
 all: module tools
 
@@ -73,6 +74,10 @@ check: deps
 
 kunit: deps
 	tools/kunit.sh
+
+# libFuzzer targets (fuzz/), FUZZ_SECONDS each (default 20).
+fuzz: deps
+	tools/fuzz.sh
 
 selftests: deps
 	$(MAKE) all

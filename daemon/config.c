@@ -1110,6 +1110,24 @@ static int cs_read_file(struct cs_loader *l)
 	return 0;
 }
 
+/* Parses l->text (l->text_len bytes, NUL after them) into l->c, then validates. */
+static int cs_parse_text(struct cs_loader *l)
+{
+	int r;
+
+	if (!yaml_parser_initialize(&l->parser))
+		return cs_fail(l, 0, NULL, "out of memory");
+	yaml_parser_set_input_string(&l->parser, (const unsigned char *)l->text, l->text_len);
+	r = cs_load_stream(l);
+	if (l->have_ev)
+		yaml_event_delete(&l->ev);
+	yaml_parser_delete(&l->parser);
+	if (!r)
+		r = cs_config_validate(l->c, l->err, l->errlen);
+	cs_notes_finish(l);
+	return r;
+}
+
 int cs_config_load(const char *path, struct cs_config *c, char *err, size_t errlen,
 		   char *notes, size_t noteslen)
 {
@@ -1130,21 +1148,31 @@ int cs_config_load(const char *path, struct cs_config *c, char *err, size_t errl
 	strcpy(c->path, path);
 	c->nr_lines = 0;
 
-	if (cs_read_file(&l))
-		goto out_free;
-	if (!yaml_parser_initialize(&l.parser)) {
-		cs_fail(&l, 0, NULL, "out of memory");
-		goto out_free;
-	}
-	yaml_parser_set_input_string(&l.parser, (const unsigned char *)l.text, l.text_len);
-	r = cs_load_stream(&l);
-	if (l.have_ev)
-		yaml_event_delete(&l.ev);
-	yaml_parser_delete(&l.parser);
-	if (!r)
-		r = cs_config_validate(c, err, errlen);
-	cs_notes_finish(&l);
-out_free:
+	if (!cs_read_file(&l))
+		r = cs_parse_text(&l);
+	free(l.text);
+	return r;
+}
+
+int cs_config_load_text(const char *name, const char *text, size_t len, struct cs_config *c,
+			char *err, size_t errlen)
+{
+	struct cs_loader l = { .path = name, .c = c, .err = err, .errlen = errlen };
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	snprintf(c->path, sizeof(c->path), "%s", name);
+	c->nr_lines = 0;
+	if (len > CS_CONFIG_MAX_BYTES)
+		return cs_fail(&l, 0, NULL, "larger than %u bytes", CS_CONFIG_MAX_BYTES);
+	l.text = malloc(len + 1);
+	if (!l.text)
+		return cs_fail(&l, 0, NULL, "out of memory");
+	memcpy(l.text, text, len);
+	l.text[len] = '\0';
+	l.text_len = len;
+	r = cs_parse_text(&l);
 	free(l.text);
 	return r;
 }

@@ -116,6 +116,13 @@ int cs_config_load(const char *path, struct cs_config *c, char *err, size_t errl
 		   char *notes, size_t noteslen);
 
 /*
+ * The same from @len bytes of @text, named @name in messages (no notes):
+ * for the fuzzer and for callers that hold the file already.
+ */
+int cs_config_load_text(const char *name, const char *text, size_t len, struct cs_config *c,
+			char *err, size_t errlen);
+
+/*
  * Checks that span keys or that a caller may have broken after loading:
  * at least one tier; every tier but the slowest has an iops_threshold,
  * thresholds do not increase from faster to slower tiers and the slowest

@@ -75,6 +75,16 @@ struct extent_arrays {
 	uint8_t *flags;
 };
 
+static int take_extents(struct nl_msg *msg, void *arg);
+
+int cs_kernel_parse_extents(struct nl_msg *msg, uint32_t nr, uint32_t *heat, uint8_t *tier,
+			    uint8_t *flags)
+{
+	struct extent_arrays a = { nr, heat, tier, flags };
+
+	return take_extents(msg, &a) == NL_OK ? 0 : -EINVAL;
+}
+
 static int take_extents(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[COUCHE_DEV_A_MAX + 1];
@@ -192,23 +202,34 @@ struct event_sink {
 	void *arg;
 };
 
-static int take_event(struct nl_msg *msg, void *arg)
+int cs_kernel_parse_event(struct nl_msg *msg, struct cs_event *ev)
 {
 	struct nlattr *tb[COUCHE_DEV_A_MAX + 1];
-	struct event_sink *s = arg;
-	struct cs_event ev = { .tier = -1 };
 
-	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != COUCHE_CMD_EVENT || ctl_nl_parse(msg, tb) ||
+	memset(ev, 0, sizeof(*ev));
+	ev->tier = -1;
+	/* ctl_nl_parse() checks the header is there before it is read. */
+	if (ctl_nl_parse(msg, tb) || genlmsg_hdr(nlmsg_hdr(msg))->cmd != COUCHE_CMD_EVENT ||
 	    !tb[COUCHE_DEV_A_EVENT] || !tb[COUCHE_DEV_A_NAME])
-		return NL_SKIP;
-	ev.type = nla_get_u8(tb[COUCHE_DEV_A_EVENT]);
-	snprintf(ev.volume, sizeof(ev.volume), "%s", nla_get_string(tb[COUCHE_DEV_A_NAME]));
+		return -EINVAL;
+	ev->type = nla_get_u8(tb[COUCHE_DEV_A_EVENT]);
+	snprintf(ev->volume, sizeof(ev->volume), "%s", nla_get_string(tb[COUCHE_DEV_A_NAME]));
 	if (tb[COUCHE_DEV_A_FIRST])
-		ev.extent = nla_get_u32(tb[COUCHE_DEV_A_FIRST]);
+		ev->extent = nla_get_u32(tb[COUCHE_DEV_A_FIRST]);
 	if (tb[COUCHE_DEV_A_TIER_INDEX])
-		ev.tier = nla_get_u8(tb[COUCHE_DEV_A_TIER_INDEX]);
+		ev->tier = nla_get_u8(tb[COUCHE_DEV_A_TIER_INDEX]);
 	if (tb[COUCHE_DEV_A_ERROR])
-		ev.error = nla_get_u32(tb[COUCHE_DEV_A_ERROR]);
+		ev->error = nla_get_u32(tb[COUCHE_DEV_A_ERROR]);
+	return 0;
+}
+
+static int take_event(struct nl_msg *msg, void *arg)
+{
+	struct event_sink *s = arg;
+	struct cs_event ev;
+
+	if (cs_kernel_parse_event(msg, &ev))
+		return NL_SKIP;
 	s->fn(&ev, s->arg);
 	return NL_OK;
 }

@@ -36,6 +36,10 @@ int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
 int cs_kernel_set_params(struct cs_kernel *k, const char *volume, const uint32_t *params,
 			 uint32_t mask);
 int cs_kernel_event_fd(struct cs_kernel *k);
+/* The decoders the socket calls, for the fuzzer: 0 or -EINVAL. */
+int cs_kernel_parse_event(struct nl_msg *msg, struct cs_event *ev);
+int cs_kernel_parse_extents(struct nl_msg *msg, uint32_t nr, uint32_t *heat, uint8_t *tier,
+			    uint8_t *flags);
 int cs_kernel_events(struct cs_kernel *k, void (*fn)(const struct cs_event *ev, void *arg),
 		     void *arg);
 

@@ -297,9 +297,8 @@ static void first_line(const char *body, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
-static int parse_reply(const char *body, long code,
-		       struct cs_prom_result *out, const char *endpoint,
-		       char *err, size_t errlen)
+int cs_prom_parse_reply(const char *body, long code, struct cs_prom_result *out,
+			const char *endpoint, char *err, size_t errlen)
 {
 	enum json_tokener_error jerr = json_tokener_success;
 	json_object *root = body ? json_tokener_parse_verbose(body, &jerr) :
@@ -309,6 +308,8 @@ static int parse_reply(const char *body, long code,
 	const char *st = status ? json_object_get_string(status) : NULL;
 	char line[100];
 	int ret;
+
+	memset(out, 0, sizeof(*out));
 
 	if (!st && code != 200) {
 		/* a proxy or a wrong port: no API answer to report */
@@ -340,6 +341,8 @@ static int parse_reply(const char *body, long code,
 		ret = parse_data(root, out, endpoint, err, errlen);
 	}
 	json_object_put(root);
+	if (ret)
+		cs_prom_result_free(out);	/* a part parsed is not kept */
 	return ret;
 }
 
@@ -366,7 +369,7 @@ int cs_prom_query_abortable(const char *endpoint, const char *promql, uint32_t t
 	}
 	ret = fetch(endpoint, promql, timeout_ms, abort, &rep, &code, err, errlen);
 	if (!ret)
-		ret = parse_reply(rep.data, code, out, endpoint, err, errlen);
+		ret = cs_prom_parse_reply(rep.data, code, out, endpoint, err, errlen);
 	if (ret)
 		cs_prom_result_free(out);
 	free(rep.data);

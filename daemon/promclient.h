@@ -74,6 +74,13 @@ int cs_prom_query_abortable(const char *endpoint, const char *promql, uint32_t t
 			    const int *abort, struct cs_prom_result *out, char *err,
 			    size_t errlen);
 
+/*
+ * Decodes an HTTP reply of status @code with NUL-terminated @body (NULL:
+ * none) as cs_prom_query() does: for the fuzzer.
+ */
+int cs_prom_parse_reply(const char *body, long code, struct cs_prom_result *out,
+			const char *endpoint, char *err, size_t errlen);
+
 void cs_prom_result_free(struct cs_prom_result *r);
 
 /* The value of label @name in @s, or NULL. */

@@ -1,5 +1,5 @@
 #!/bin/bash
-# make check: KUnit suites (UML), userspace unit tests, the DKMS build, then
+# make check: KUnit suites (UML), userspace unit tests, fuzzing, the DKMS build, then
 # the VM selftests on the Debian kernel.  Ends with one "check: N passed, M failed" line.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -36,6 +36,7 @@ tap_section() {
 
 tap_section "userspace unit tests (couchestorctl, couchestord)" "make unit" make -s unit
 tap_section "couchestord with a real Prometheus" "tools/test-prometheus.sh" tools/test-prometheus.sh
+tap_section "libFuzzer: config, Prometheus replies, netlink decoders" "tools/fuzz.sh" tools/fuzz.sh
 
 echo "=== DKMS"
 if tools/dkms-test.sh > "$log" 2>&1; then

@@ -37,7 +37,7 @@ static void parse_members(struct ctl_tier *t, struct nlattr *members)
 
 	nla_for_each_nested(m, members, rem) {
 		if (t->nr_members >= CTL_MAX_MEMBERS ||
-		    nla_parse_nested(tb, COUCHE_MEMBER_A_MAX, m, NULL))
+		    nla_parse_nested(tb, COUCHE_MEMBER_A_MAX, m, ctl_member_policy))
 			continue;
 		copy_str(t->members[t->nr_members].dev, sizeof(t->members[0].dev),
 			 tb[COUCHE_MEMBER_A_DEV]);
@@ -56,7 +56,7 @@ static int parse_tier(struct ctl_dev *d, struct nlattr *nest)
 	struct ctl_tier *t;
 	int i;
 
-	if (nla_parse_nested(tb, COUCHE_TIER_A_MAX, nest, NULL) || !tb[COUCHE_TIER_A_INDEX])
+	if (nla_parse_nested(tb, COUCHE_TIER_A_MAX, nest, ctl_tier_policy) || !tb[COUCHE_TIER_A_INDEX])
 		return -EINVAL;
 	i = nla_get_u8(tb[COUCHE_TIER_A_INDEX]);
 	if (i >= COUCHE_MAX_TIERS)
@@ -116,7 +116,7 @@ int ctl_dev_from_msg(struct nl_msg *msg, struct ctl_dev *d)
 	d->read_corrected = get_u64(tb[COUCHE_DEV_A_READ_CORRECTED]);
 	d->read_uncorrectable = get_u64(tb[COUCHE_DEV_A_READ_UNCORRECTABLE]);
 	if (tb[COUCHE_DEV_A_PARAMS] &&
-	    !nla_parse_nested(p, COUCHE_PARAM_A_MAX, tb[COUCHE_DEV_A_PARAMS], NULL))
+	    !nla_parse_nested(p, COUCHE_PARAM_A_MAX, tb[COUCHE_DEV_A_PARAMS], ctl_param_policy))
 		for (i = 1; i <= COUCHE_PARAM_A_MAX; i++)
 			d->params[i] = get_u32(p[i]);
 	if (tb[COUCHE_DEV_A_TIERS])

@@ -259,7 +259,66 @@ int ctl_nl_subscribe(struct ctl_nl *nl)
 	return nl_socket_add_membership(nl->sk, grp) ? -EIO : 0;
 }
 
+/*
+ * What the kernel sends, typed: libnl then refuses an attribute shorter
+ * than its type or a string without its NUL, so no reader can run past
+ * one (the netlink fuzzer, fuzz/fuzz_netlink.c, sends such messages).
+ */
+#define U8 { .type = NLA_U8 }
+#define U32 { .type = NLA_U32 }
+#define U64 { .type = NLA_U64 }
+#define STR { .type = NLA_STRING }
+#define NEST { .type = NLA_NESTED }
+
+static struct nla_policy dev_policy[COUCHE_DEV_A_MAX + 1] = {
+	[COUCHE_DEV_A_NAME] = STR, [COUCHE_DEV_A_MAJOR] = U32, [COUCHE_DEV_A_MINOR] = U32,
+	[COUCHE_DEV_A_UUID] = STR, [COUCHE_DEV_A_LEN_SECTORS] = U64,
+	[COUCHE_DEV_A_EXTENT_SECTORS] = U64, [COUCHE_DEV_A_NR_EXTENTS] = U32,
+	[COUCHE_DEV_A_META_USED] = U64, [COUCHE_DEV_A_META_TOTAL] = U64,
+	[COUCHE_DEV_A_FLAGS] = U32, [COUCHE_DEV_A_PARAMS] = NEST, [COUCHE_DEV_A_TIERS] = NEST,
+	[COUCHE_DEV_A_TIER] = NEST, [COUCHE_DEV_A_MIG_QUEUED] = U64,
+	[COUCHE_DEV_A_MIG_RUNNING] = U32, [COUCHE_DEV_A_MIG_DONE] = U64,
+	[COUCHE_DEV_A_MIG_FAILED] = U64, [COUCHE_DEV_A_CACHE_HITS] = U64,
+	[COUCHE_DEV_A_CACHE_MISSES] = U64, [COUCHE_DEV_A_SCRUB_RUNNING] = U8,
+	[COUCHE_DEV_A_SCRUB_CHECKED] = U64, [COUCHE_DEV_A_SCRUB_REPAIRED] = U64,
+	[COUCHE_DEV_A_SCRUB_UNREPAIRABLE] = U64, [COUCHE_DEV_A_SCRUB_TOTAL] = U64,
+	[COUCHE_DEV_A_FIRST] = U32, [COUCHE_DEV_A_LAST] = U32, [COUCHE_DEV_A_TIER_INDEX] = U8,
+	[COUCHE_DEV_A_TIER_NAME] = STR, [COUCHE_DEV_A_FILTER_TIER] = U8,
+	[COUCHE_DEV_A_TOP] = U32, [COUCHE_DEV_A_BOTTOM] = U32,
+	[COUCHE_DEV_A_QUEUED] = U64, [COUCHE_DEV_A_EVENT] = U8, [COUCHE_DEV_A_MEMBER] = U8,
+	[COUCHE_DEV_A_DONE] = U64, [COUCHE_DEV_A_TOTAL] = U64, [COUCHE_DEV_A_ERROR] = U32,
+	[COUCHE_DEV_A_EVENTS_DROPPED] = U64, [COUCHE_DEV_A_MAPPED_ONLY] = { .type = NLA_FLAG },
+	[COUCHE_DEV_A_DEMOTED] = U64, [COUCHE_DEV_A_WAITING] = U32,
+	[COUCHE_DEV_A_NOSPACE] = U64, [COUCHE_DEV_A_UNMAPPED] = U64,
+	[COUCHE_DEV_A_READ_CORRECTED] = U64, [COUCHE_DEV_A_READ_UNCORRECTABLE] = U64,
+};
+
+struct nla_policy ctl_tier_policy[COUCHE_TIER_A_MAX + 1] = {
+	[COUCHE_TIER_A_INDEX] = U8, [COUCHE_TIER_A_NAME] = STR, [COUCHE_TIER_A_KIND] = U8,
+	[COUCHE_TIER_A_K] = U32, [COUCHE_TIER_A_CHUNK_SECTORS] = U32,
+	[COUCHE_TIER_A_SLOTS] = U32, [COUCHE_TIER_A_USED] = U32,
+	[COUCHE_TIER_A_RESERVE] = U32, [COUCHE_TIER_A_REBUILD_DONE] = U32,
+	[COUCHE_TIER_A_MEMBERS] = NEST, [COUCHE_TIER_A_MEMBER] = NEST,
+	[COUCHE_TIER_A_WM_HIGH] = U32,
+};
+
+struct nla_policy ctl_member_policy[COUCHE_MEMBER_A_MAX + 1] = {
+	[COUCHE_MEMBER_A_INDEX] = U8, [COUCHE_MEMBER_A_DEV] = STR,
+	[COUCHE_MEMBER_A_STATE] = U8, [COUCHE_MEMBER_A_READ_ERRORS] = U64,
+};
+
+struct nla_policy ctl_param_policy[COUCHE_PARAM_A_MAX + 1] = {
+	[COUCHE_PARAM_A_MAX_MIGRATIONS] = U32, [COUCHE_PARAM_A_MIGRATION_MBPS] = U32,
+	[COUCHE_PARAM_A_HEAT_HALFLIFE_S] = U32, [COUCHE_PARAM_A_CACHE_MB] = U32,
+	[COUCHE_PARAM_A_RESERVE_PCT] = U32,
+};
+
 int ctl_nl_parse(struct nl_msg *msg, struct nlattr **tb)
 {
-	return genlmsg_parse(nlmsg_hdr(msg), 0, tb, COUCHE_DEV_A_MAX, NULL);
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+
+	/* A message too short for its genl header is nothing to parse. */
+	if (!genlmsg_valid_hdr(h, 0))
+		return -EINVAL;
+	return genlmsg_parse(h, 0, tb, COUCHE_DEV_A_MAX, dev_policy);
 }

@@ -28,5 +28,7 @@ int ctl_nl_subscribe(struct ctl_nl *nl);
 
 /* Attributes of a reply, parsed with the family's attribute space. */
 int ctl_nl_parse(struct nl_msg *msg, struct nlattr **tb);
+/* For the nests of a GET_DEVICE reply. */
+extern struct nla_policy ctl_tier_policy[], ctl_member_policy[], ctl_param_policy[];
 
 #endif /* COUCHESTORCTL_NL_H */
