@@ -238,9 +238,8 @@ static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
 			struct cs_tier_state *ts)
 {
 	const struct ctl_dev *d = &v->dev;
-	uint32_t i, below = 0;
-	bool slower = false;	/* a named tier slower than t */
-	int t;
+	uint32_t i, above = UINT32_MAX;
+	int t, slowest = -1;
 
 	memset(ts, 0, sizeof(*ts) * COUCHE_MAX_TIERS);
 	for (i = 0; i < v->nr_pending; i++)
@@ -248,21 +247,25 @@ static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
 			ts[v->pending[i].to].incoming++;
 
 	/*
-	 * Thresholds by name.  The slowest tier the config names takes the
-	 * rest; a tier it does not name takes nothing (its threshold is the
-	 * next slower named one's, so thresholds still fall tier by tier).
+	 * Thresholds by name, falling tier by tier.  The slowest tier the
+	 * config names takes the rest (0).  A tier it does not name takes
+	 * nothing: it is unusable, and its threshold is the next faster named
+	 * one's (all of them for the fastest), so no extent wants it first.
 	 */
-	for (t = d->nr_tiers - 1; t >= 0; t--) {
+	for (t = 0; t < d->nr_tiers; t++)
+		if (cfg_tier(a, d, t))
+			slowest = t;
+	for (t = 0; t < d->nr_tiers; t++) {
 		const struct cs_tier_cfg *c = cfg_tier(a, d, t);
 
 		ts[t].slots = d->tiers[t].slots;
 		ts[t].used = d->tiers[t].used;
 		ts[t].reserve = d->tiers[t].reserve;
 		ts[t].usable = c && tier_usable(&d->tiers[t]);
-		if (c && slower)
-			below = c->iops_threshold > below ? c->iops_threshold : below;
-		slower |= !!c;
-		ts[t].iops_threshold = below;
+		if (c)
+			above = t == slowest ? 0 : c->iops_threshold < above ?
+				c->iops_threshold : above;
+		ts[t].iops_threshold = above;
 	}
 }
 
@@ -337,7 +340,9 @@ static void prom_scale(struct cs_agent *a, struct cs_vol *v, uint32_t halflife)
 	r = cs_promw_get(a->promw, v->name, &iops, &age, err, sizeof(err));
 	if (r == -1)
 		return;		/* not asked yet */
-	fresh = 2.0 * a->cfg.policy.interval_s + a->cfg.prometheus.query_timeout_ms / 1000.0;
+	/* Two periods, a period being an interval or a round if rounds are longer. */
+	fresh = 2.0 * fmax(a->cfg.policy.interval_s, cs_promw_round_s(a->promw)) +
+		a->cfg.prometheus.query_timeout_ms / 1000.0;
 	if (!r && age > fresh) {
 		r = CS_PROM_ERR_TRANSPORT;
 		snprintf(err, sizeof(err), "prometheus %s: no answer for %.0f s",
@@ -477,12 +482,12 @@ static void execute(struct cs_agent *a, struct cs_vol *v, const struct cs_plan *
 
 /*
  * Tiers the config does not name are left alone: nothing moves into them
- * (tier_states()) and their extents stay (planned as if pinned).  Said
- * once when it starts and when it ends, in the log and /readyz.
+ * (tier_states()) and their extents stay (leave_unmanaged()).  Said once
+ * when it starts and when it ends, in the log, and in /readyz meanwhile.
  */
-static void leave_unmanaged(struct cs_agent *a, struct cs_vol *v)
+static void note_unmanaged(struct cs_agent *a, struct cs_vol *v)
 {
-	uint32_t un = unmanaged_tiers(a, &v->dev), i;
+	uint32_t un = unmanaged_tiers(a, &v->dev);
 	int t;
 
 	for (t = 0; t < v->dev.nr_tiers; t++) {
@@ -497,10 +502,17 @@ static void leave_unmanaged(struct cs_agent *a, struct cs_vol *v)
 			       "tier", v->dev.tiers[t].name, NULL);
 	}
 	v->unmanaged = un;
-	if (!un)
+}
+
+/* Their extents are planned as if pinned. */
+static void leave_unmanaged(struct cs_vol *v)
+{
+	uint32_t i;
+
+	if (!v->unmanaged)
 		return;
 	for (i = 0; i < v->nr; i++)
-		if (v->tier[i] < COUCHE_MAX_TIERS && (un & (1u << v->tier[i])))
+		if (v->tier[i] < COUCHE_MAX_TIERS && (v->unmanaged & (1u << v->tier[i])))
 			v->flags[i] |= COUCHE_EXTENT_F_PINNED;
 }
 
@@ -523,7 +535,7 @@ static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 		       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
 		return;
 	}
-	leave_unmanaged(a, v);
+	leave_unmanaged(v);
 	prom_scale(a, v, pc.halflife_s);
 	scale_heat(v);
 	settle_pending(v);
@@ -587,7 +599,14 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 			break;
 		}
 		v = find_vol(a, list[i].name);
-		fresh = !v;
+		if (v && strcmp(v->dev.uuid, list[i].uuid)) {
+			/* Another volume under the same name: nothing carries over. */
+			cs_log(CS_INFO, "volume replaced under the same name", "volume", v->name,
+			       "uuid", list[i].uuid, NULL);
+			vol_free(v);
+			snprintf(v->name, sizeof(v->name), "%s", list[i].name);
+		}
+		fresh = !v || !v->nr;
 		if (!v)
 			v = add_vol(a, &list[i]);
 		if (!v || (list[i].nr_extents != v->nr && vol_size(v, list[i].nr_extents))) {
@@ -599,6 +618,7 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 		v->dev = list[i];
 		if (fresh)
 			load_history(a, v, now);
+		note_unmanaged(a, v);
 		apply_params(a, v);
 		if (!(v->dev.flags & (COUCHE_DEV_F_SUSPENDED | COUCHE_DEV_F_READ_ONLY |
 				      COUCHE_DEV_F_META_FAILED)))
@@ -693,6 +713,8 @@ const char *cs_agent_ready_note(const struct cs_agent *a, char *buf, size_t len)
 	int v, t;
 
 	buf[0] = '\0';
+	if (!a->prom_up)
+		n = snprintf(buf, len, "degraded: prometheus unreachable, using kernel heat");
 	for (v = 0; v < a->nr_vols; v++)
 		for (t = 0; t < a->vols[v].dev.nr_tiers; t++)
 			if ((a->vols[v].unmanaged & (1u << t)) && n < len)

@@ -346,27 +346,32 @@ void cs_http_set_interval(struct cs_http *h, uint32_t interval_ms)
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* One line: a probe's log shows the body, keep it readable. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
 void cs_http_set_ready(struct cs_http *h, const char *note)
 {
 	pthread_mutex_lock(&h->lock);
 	h->ready = true;
 	snprintf(h->reason, sizeof(h->reason), "%s", note ? note : "");
+	one_line(h->reason);
 	pthread_mutex_unlock(&h->lock);
 }
 
 void cs_http_set_not_ready(struct cs_http *h, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 
 	pthread_mutex_lock(&h->lock);
 	h->ready = false;
 	va_start(ap, fmt);
 	vsnprintf(h->reason, sizeof(h->reason), fmt, ap);
 	va_end(ap);
-	/* one line: a probe's log shows the body, keep it readable */
-	for (p = h->reason; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	one_line(h->reason);
 	pthread_mutex_unlock(&h->lock);
 }

@@ -99,6 +99,21 @@ static void store(struct cs_promw *w, const char *volume, int rc, double iops,
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Lock held: answers for volumes no longer asked about go (one may come back new). */
+static void forget_unwanted(struct cs_promw *w)
+{
+	int i, j, keep = 0;
+
+	for (i = 0; i < w->nr; i++) {
+		for (j = 0; j < w->nr_want; j++)
+			if (!strcmp(w->ans[i].volume, w->want[j]))
+				break;
+		if (j < w->nr_want)
+			w->ans[keep++] = w->ans[i];
+	}
+	w->nr = keep;
+}
+
 /*
  * One round: every volume asked for, in turn.  After a transport error
  * the rest of the round gets the same answer: one unreachable server is
@@ -107,8 +122,7 @@ static void store(struct cs_promw *w, const char *volume, int rc, double iops,
 static void *run(void *arg)
 {
 	struct cs_promw *w = arg;
-	static struct cs_config cfg;	/* only this thread's */
-	static char names[CS_PROMW_MAX][COUCHE_DEV_NAME_LEN];
+	struct timespec t0, t1;
 	unsigned long round;
 	char err[256];
 	double iops;
@@ -121,20 +135,24 @@ static void *run(void *arg)
 		if (__atomic_load_n(&w->stop, __ATOMIC_RELAXED))
 			break;
 		round = w->asked;
-		cfg = w->cfg;
+		w->round_cfg = w->cfg;
 		n = w->nr_want;
-		memcpy(names, w->want, sizeof(names[0]) * n);
+		memcpy(w->round_names, w->want, sizeof(w->want[0]) * n);
+		forget_unwanted(w);
 		pthread_mutex_unlock(&w->lock);
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = 0;
 		for (i = 0; i < n && !__atomic_load_n(&w->stop, __ATOMIC_RELAXED); i++) {
 			iops = 0;
 			if (rc != CS_PROM_ERR_TRANSPORT)
-				rc = cs_prom_volume_iops(&cfg, names[i], &w->stop, &iops, err,
-							 sizeof(err));
-			store(w, names[i], rc, iops, err);
+				rc = cs_prom_volume_iops(&w->round_cfg, w->round_names[i], &w->stop,
+							 &iops, err, sizeof(err));
+			store(w, w->round_names[i], rc, iops, err);
 		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		pthread_mutex_lock(&w->lock);
+		w->round_s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 		w->done = round;
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -199,11 +217,24 @@ void cs_promw_want(struct cs_promw *w, const struct cs_config *cfg,
 	w->cfg = *cfg;
 	w->nr_want = n;
 	memcpy(w->want, volumes, sizeof(w->want[0]) * n);
-	if (w->done == w->asked) {
+	/*
+	 * Idle (asked == done): a round now.  Busy (asked == done + 1): one
+	 * more when it ends, with these; never a queue of them.
+	 */
+	if (w->asked - w->done < 2)
 		w->asked++;
-		pthread_cond_signal(&w->wake);
-	}
+	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+}
+
+double cs_promw_round_s(struct cs_promw *w)
+{
+	double s;
+
+	pthread_mutex_lock(&w->lock);
+	s = w->round_s;
+	pthread_mutex_unlock(&w->lock);
+	return s;
 }
 
 int cs_promw_get(struct cs_promw *w, const char *volume, double *iops, double *age_s,

@@ -38,6 +38,10 @@ struct cs_promw {
 	char want[CS_PROMW_MAX][COUCHE_DEV_NAME_LEN];
 	int nr;
 	struct cs_promw_answer ans[CS_PROMW_MAX];
+	double round_s;		/* how long the last round took */
+	/* The thread's own copy of a round's work. */
+	struct cs_config round_cfg;
+	char round_names[CS_PROMW_MAX][COUCHE_DEV_NAME_LEN];
 };
 
 /* Initialises libcurl (once per process) and starts the thread. */
@@ -48,7 +52,7 @@ void cs_promw_stop(struct cs_promw *w);
 
 /*
  * Asks for the IOPS of @n volumes with @cfg's query.  Returns at once; if
- * a round is running, the next one takes these.
+ * a round is running, another follows it at once with these.
  */
 void cs_promw_want(struct cs_promw *w, const struct cs_config *cfg,
 		   const char (*volumes)[COUCHE_DEV_NAME_LEN], int n);
@@ -59,6 +63,9 @@ void cs_promw_want(struct cs_promw *w, const struct cs_config *cfg,
  */
 int cs_promw_get(struct cs_promw *w, const char *volume, double *iops, double *age_s,
 		 char *err, size_t errlen);
+
+/* How long the last whole round took: answers age by that much anyway. */
+double cs_promw_round_s(struct cs_promw *w);
 
 /*
  * One volume's IOPS by cfg's iops_query ($volume replaced, quoted for a

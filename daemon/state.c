@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* couchestord: the move history on disk (state.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,10 @@ int cs_state_save(const char *dir, const char *uuid, const uint32_t *last_move,
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
 		r = -errno;
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(tmp);
+		}
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
 		return r;
 	}
@@ -40,8 +43,8 @@ int cs_state_save(const char *dir, const char *uuid, const uint32_t *last_move,
 		if (last_move[i] > since)
 			fprintf(f, "%u %u\n", i, last_move[i]);
 	/* The new history is complete on disk before it replaces the old. */
-	if (fflush(f) || fsync(fileno(f)))
-		r = -errno;
+	if (ferror(f) || fflush(f) || fsync(fileno(f)))
+		r = errno ? -errno : -EIO;
 	if (fclose(f) && !r)
 		r = -errno;
 	if (!r && rename(tmp, path))
@@ -49,16 +52,37 @@ int cs_state_save(const char *dir, const char *uuid, const uint32_t *last_move,
 	if (r) {
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		unlink(tmp);
+		return r;
 	}
-	return r;
+	/* And the rename itself, so a power cut does not bring the old one back. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+/* A decimal that fits in 32 bits, then @end: strtoul without its traps. */
+static bool parse_u32(const char *s, char **end, uint32_t *v)
+{
+	unsigned long long x;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	x = strtoull(s, end, 10);
+	if (errno || x > UINT32_MAX)
+		return false;
+	*v = (uint32_t)x;
+	return true;
 }
 
 int cs_state_load(const char *dir, const char *uuid, uint32_t *last_move, uint32_t nr,
 		  uint32_t now, char *err, size_t errlen)
 {
-	unsigned long ext, when, file_nr;
-	uint32_t *got = NULL;
-	char path[512], line[128];
+	uint32_t ext, when, file_nr, *got = NULL;
+	char path[512], line[128], *p;
 	int n = 0, lineno = 1;
 	FILE *f;
 
@@ -70,8 +94,8 @@ int cs_state_load(const char *dir, const char *uuid, uint32_t *last_move, uint32
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	if (!fgets(line, sizeof(line), f) ||
-	    sscanf(line, CS_STATE_MAGIC " %lu", &file_nr) != 1)
+	if (!fgets(line, sizeof(line), f) || strncmp(line, CS_STATE_MAGIC " ", 20) ||
+	    !parse_u32(line + 20, &p, &file_nr) || *p != '\n')
 		goto bad;
 	got = calloc(nr ? nr : 1, sizeof(*got));
 	if (!got) {
@@ -80,14 +104,13 @@ int cs_state_load(const char *dir, const char *uuid, uint32_t *last_move, uint32
 		return -ENOMEM;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char extra;
-
 		lineno++;
-		if (sscanf(line, "%lu %lu %c", &ext, &when, &extra) != 2 || when > UINT32_MAX)
+		if (!parse_u32(line, &p, &ext) || *p != ' ' || !parse_u32(p + 1, &p, &when) ||
+		    *p != '\n')
 			goto bad;
 		if (ext < nr && when <= now) {
+			n += !got[ext];
 			got[ext] = when;
-			n++;
 		}
 	}
 	if (ferror(f))

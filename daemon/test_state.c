@@ -58,6 +58,13 @@ int main(void)
 	r = cs_state_load(dir, "u3", mine, 10, now, err, sizeof(err));
 	T(r < 0 && strstr(err, "u3.moves:3: not a couchestord move history") && !mine[2],
 	  "a damaged file is refused whole, with file and line: %s", err);
+	memset(mine, 0, sizeof(mine));
+	put("u6.moves", "couchestord-moves 1 10\n2 99999999999999999999\n");
+	T(cs_state_load(dir, "u6", mine, 10, now, err, sizeof(err)) < 0 && !mine[2],
+	  "a number past 32 bits is refused");
+	put("u7.moves", "couchestord-moves 1 10\n2 1799999000\n2 1799999100\n");
+	r = cs_state_load(dir, "u7", mine, 10, now, err, sizeof(err));
+	T(r == 1 && mine[2] == 1799999100, "a repeated extent counts once, the last line wins (%d)", r);
 	put("u4.moves", "some other file\n");
 	r = cs_state_load(dir, "u4", mine, 10, now, err, sizeof(err));
 	T(r < 0 && strstr(err, ":1: not a couchestord move history"), "so is a foreign one");

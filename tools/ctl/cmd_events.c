@@ -112,7 +112,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 	struct follow *f = arg;
 	const char *name;
 
-	if (genlmsg_hdr(nlmsg_hdr(msg))->cmd != COUCHE_CMD_EVENT || ctl_nl_parse(msg, tb) ||
+	if (ctl_nl_parse(msg, tb) || genlmsg_hdr(nlmsg_hdr(msg))->cmd != COUCHE_CMD_EVENT ||
 	    !tb[COUCHE_DEV_A_EVENT] || !tb[COUCHE_DEV_A_NAME])
 		return NL_SKIP;
 	name = nla_get_string(tb[COUCHE_DEV_A_NAME]);
