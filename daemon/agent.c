@@ -692,7 +692,8 @@ void cs_agent_reconfigure(struct cs_agent *a, const struct cs_config *cfg)
 bool cs_agent_ready(const struct cs_agent *a, char *why, size_t len)
 {
 	if (!a->k.up) {
-		snprintf(why, len, "not connected to dm-couche: %s", a->k.why);
+		/* A short reason: the body is served to any client; the log has why. */
+		snprintf(why, len, "not connected to dm-couche (the agent's log says why)");
 		return false;
 	}
 	if (!a->cycles) {
