@@ -166,24 +166,33 @@ static size_t fetch_body(char *p, size_t size, size_t n, void *arg)
 	return size * (n / size);
 }
 
+/* A curl handle for @url whose body goes to @f, 5 s at most. */
+static CURL *handle(const char *url, struct fetched *f)
+{
+	CURL *c = curl_easy_init();
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	return c;
+}
+
 /* GET (or @method) @url; f->code is -1 if no answer came. */
 static struct fetched *fetch(const char *method, const char *url)
 {
 	static struct fetched f;
-	CURL *c = curl_easy_init();
 	char *type = NULL;
+	CURL *c;
 
 	memset(&f, 0, sizeof(f));
 	f.code = -1;
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	c = handle(url, &f);
 	if (!strcmp(method, "HEAD"))
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	else
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
 	if (curl_easy_perform(c) == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f.code);
 		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
@@ -589,18 +598,14 @@ static void test_slow_clients(struct cs_http *h)
 /* Probes and scrapes keep their connection: no "Connection: close". */
 static void test_keepalive(struct cs_http *h)
 {
-	CURL *c = curl_easy_init();
-	char url[128];
 	long fresh = -1, code = 0;
 	struct fetched f;
+	char url[128];
+	CURL *c;
 
 	memset(&f, 0, sizeof(f));
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/readyz", h->health_port);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
+	c = handle(url, &f);
 	if (curl_easy_perform(c) == CURLE_OK) {
 		f.len = 0;
 		if (curl_easy_perform(c) == CURLE_OK) {

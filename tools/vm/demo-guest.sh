@@ -4,6 +4,15 @@ export DM_DISABLE_UDEV=1
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { echo "# $*"; "$@"; }
 st() { dmsetup status vol0 | cut -d' ' -f4-; }
+# verified <volume> <MiB> <when>: fio checks what the fill wrote, or the demo stops.
+verified() {
+	if fio --name=fill --filename=/dev/mapper/$1 --rw=read --bs=1M --size=$2M --direct=1 \
+		--verify=crc32c --do_verify=1 --verify_only --minimal > /dev/null 2>&1; then
+		echo "fio: all $2 MiB verified $3"
+	else
+		echo "fio: VERIFY FAILED"; exit 1
+	fi
+}
 
 say "Devices: /dev/vda metadata (16 MiB), vdb hot (64 MiB), vdc warm (128 MiB), vdd cold (256 MiB)"
 for d in /dev/vda /dev/vdb /dev/vdc /dev/vdd; do dd if=/dev/zero of=$d bs=1M count=1 2>/dev/null; done
@@ -60,12 +69,7 @@ run rmmod dm-couche
 run insmod /lib/modules/dm-couche.ko
 run dmsetup create vol0 --table "0 819200 couche /dev/vda 2048 3 3 hot linear /dev/vdb 3 warm linear /dev/vdc 3 cold linear /dev/vdd"
 run dmsetup status vol0
-if fio --name=fill --filename=/dev/mapper/vol0 --rw=read --bs=1M --size=100M --direct=1 \
-	--verify=crc32c --do_verify=1 --verify_only --minimal > /dev/null 2>&1; then
-	echo "fio: all 100 MiB verified after the module reload"
-else
-	echo "fio: VERIFY FAILED"; exit 1
-fi
+verified vol0 100 "after the module reload"
 run dmsetup remove vol0
 say "The metadata device checked offline"
 run couchestorctl check /dev/vda
@@ -114,11 +118,6 @@ say "Its metrics (Prometheus text format)"
 wget -qO- http://127.0.0.1:8080/metrics | grep -E '^couchestor_(migrations_issued_total|tier_used_extents|migrations_completed_total|member_healthy)' | head -n 12
 kill -TERM $agent
 wait $agent && echo "couchestord stopped on SIGTERM"
-if fio --name=fill --filename=/dev/mapper/vol1 --rw=read --bs=1M --size=90M --direct=1 \
-	--verify=crc32c --do_verify=1 --verify_only --minimal > /dev/null 2>&1; then
-	echo "fio: all 90 MiB verified after the agent's moves"
-else
-	echo "fio: VERIFY FAILED"; exit 1
-fi
+verified vol1 90 "after the agent's moves"
 run dmsetup remove vol1
 say "Done."
