@@ -338,8 +338,8 @@ static void prom_scale(struct cs_agent *a, struct cs_vol *v, uint32_t halflife)
 		return;
 	/* The thread's last answer, if it is recent; it never makes us wait. */
 	r = cs_promw_get(a->promw, v->name, &iops, &age, err, sizeof(err));
-	if (r == -1)
-		return;		/* not asked yet */
+	if (r == CS_PROMW_NO_ANSWER)
+		return;
 	/* Two periods, a period being an interval or a round if rounds are longer. */
 	fresh = 2.0 * fmax(a->cfg.policy.interval_s, cs_promw_round_s(a->promw)) +
 		a->cfg.prometheus.query_timeout_ms / 1000.0;

@@ -242,7 +242,7 @@ int cs_promw_get(struct cs_promw *w, const char *volume, double *iops, double *a
 {
 	struct cs_promw_answer *a;
 	struct timespec now;
-	int rc = -1;
+	int rc = CS_PROMW_NO_ANSWER;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&w->lock);

@@ -26,6 +26,8 @@ struct cs_promw_answer {
 	struct timespec when;	/* CLOCK_MONOTONIC */
 };
 
+#define CS_PROMW_NO_ANSWER 1
+
 struct cs_promw {
 	pthread_t thread;
 	bool running;
@@ -59,7 +61,8 @@ void cs_promw_want(struct cs_promw *w, const struct cs_config *cfg,
 
 /*
  * The last answer for @volume: its rc (0 with *@iops, or CS_PROM_ERR_*
- * with the message in @err) and *@age_s; -1 if there is none yet.
+ * with the message in @err) and *@age_s; CS_PROMW_NO_ANSWER if there is
+ * none yet (a value apart from every CS_PROM_ERR_*).
  */
 int cs_promw_get(struct cs_promw *w, const char *volume, double *iops, double *age_s,
 		 char *err, size_t errlen);

@@ -171,8 +171,11 @@ int main(void)
 	T(seen[0] && seen[1] && seen[2], "each kind was seen");
 	T(rss1000 - rss100 < 1024, "memory flat: %ld KiB after 100 rounds, %ld after 1000",
 	  rss100, rss1000);
-	T(cs_promw_get(&w, "vol9", &iops, &age, err, sizeof(err)) == -1,
+	T(cs_promw_get(&w, "vol9", &iops, &age, err, sizeof(err)) == CS_PROMW_NO_ANSWER,
 	  "a volume never asked about has no answer");
+	T(CS_PROMW_NO_ANSWER != CS_PROM_ERR_TRANSPORT && CS_PROMW_NO_ANSWER != CS_PROM_ERR_REPLY &&
+	  CS_PROMW_NO_ANSWER != CS_PROM_ERR_QUERY && CS_PROMW_NO_ANSWER != 0,
+	  "no answer yet is told apart from every answer");
 
 	/* A stop while a query waits on a slow server. */
 	atomic_store(&slow_ms, 5000);
