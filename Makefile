@@ -17,19 +17,25 @@ TOOLS := tools/replay-log tools/pattern tools/couchestorctl tools/nlfuzz daemon/
 NL_CFLAGS := $(shell pkg-config --cflags libnl-3.0 libnl-genl-3.0 json-c 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-genl-3.0 json-c 2>/dev/null)
 
+# libcouche: the couche netlink client both programs link (lib/couche/*.c):
+# transport and extended-ack text, volumes, the extent dump, events.
+LIBCOUCHE := build/libcouche.a
+LIBCOUCHE_SRC := $(filter-out lib/couche/test_%.c,$(wildcard lib/couche/*.c))
+LIBCOUCHE_TESTS := $(patsubst %.c,build/%,$(wildcard lib/couche/test_*.c))
+LIBCOUCHE_OBJ := $(patsubst %.c,build/%.o,$(LIBCOUCHE_SRC))
+
 # couchestorctl: tools/ctl/*.c; tools/ctl/test_*.c are its unit tests.
+CTL_CFLAGS := -Iinclude/uapi -Ilib $(NL_CFLAGS)
 CTL_SRC := $(filter-out tools/ctl/test_%.c,$(wildcard tools/ctl/*.c))
 CTL_LIB := $(filter-out tools/ctl/main.c,$(CTL_SRC))
 CTL_TESTS := $(patsubst %.c,build/%,$(wildcard tools/ctl/test_*.c))
 
-# couchestord: daemon/*.c, sharing couchestorctl's netlink code; daemon/test_*.c
-# are its unit tests.
+# couchestord: daemon/*.c on libcouche; daemon/test_*.c are its unit tests.
 D_PKGS := libnl-3.0 libnl-genl-3.0 json-c yaml-0.1 libmicrohttpd libcurl
-D_CFLAGS := -Iinclude/uapi -Itools/ctl $(shell pkg-config --cflags $(D_PKGS) 2>/dev/null)
+D_CFLAGS := -Iinclude/uapi -Ilib $(shell pkg-config --cflags $(D_PKGS) 2>/dev/null)
 D_LIBS := $(shell pkg-config --libs $(D_PKGS) 2>/dev/null) -lm -lpthread
-D_SHARED := tools/ctl/nl.c tools/ctl/dev.c tools/ctl/extents.c tools/ctl/parse.c tools/ctl/output.c
 D_SRC := $(filter-out daemon/test_%.c,$(wildcard daemon/*.c))
-D_LIB := $(filter-out daemon/main.c,$(D_SRC)) $(D_SHARED)
+D_LIB := $(filter-out daemon/main.c,$(D_SRC))
 D_TESTS := $(patsubst %.c,build/%,$(wildcard daemon/test_*.c))
 
 .PHONY: all module tools clean check demo bench kunit selftests deps install sparse checkpatch unit fuzz
@@ -44,26 +50,38 @@ tools: $(TOOLS)
 tools/%: tools/%.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
-tools/couchestorctl: $(CTL_SRC) $(wildcard tools/ctl/*.h) include/uapi/linux/dm-couche.h
-	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $(CTL_SRC) $(LDFLAGS) $(NL_LIBS)
-
-daemon/couchestord: $(D_SRC) $(D_SHARED) $(wildcard daemon/*.h tools/ctl/*.h) include/uapi/linux/dm-couche.h
-	$(CC) $(CFLAGS) $(D_CFLAGS) -o $@ $(D_SRC) $(D_SHARED) $(LDFLAGS) $(D_LIBS)
-
-build/daemon/test_%: daemon/test_%.c $(D_LIB) $(wildcard daemon/*.h tools/ctl/*.h)
+build/lib/couche/%.o: lib/couche/%.c $(wildcard lib/couche/*.h) include/uapi/linux/dm-couche.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(D_CFLAGS) -o $@ $< $(D_LIB) $(LDFLAGS) $(D_LIBS)
+	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -c -o $@ $<
+
+$(LIBCOUCHE): $(LIBCOUCHE_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+build/lib/couche/test_%: lib/couche/test_%.c $(LIBCOUCHE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iinclude/uapi -Ilib $(NL_CFLAGS) -o $@ $< $(LIBCOUCHE) $(LDFLAGS) $(NL_LIBS)
+
+tools/couchestorctl: $(CTL_SRC) $(wildcard tools/ctl/*.h) $(LIBCOUCHE)
+	$(CC) $(CFLAGS) $(CTL_CFLAGS) -o $@ $(CTL_SRC) $(LIBCOUCHE) $(LDFLAGS) $(NL_LIBS)
+
+daemon/couchestord: $(D_SRC) $(wildcard daemon/*.h) $(LIBCOUCHE)
+	$(CC) $(CFLAGS) $(D_CFLAGS) -o $@ $(D_SRC) $(LIBCOUCHE) $(LDFLAGS) $(D_LIBS)
+
+build/daemon/test_%: daemon/test_%.c $(D_LIB) $(wildcard daemon/*.h) $(LIBCOUCHE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(D_CFLAGS) -o $@ $< $(D_LIB) $(LIBCOUCHE) $(LDFLAGS) $(D_LIBS)
 
 tools/nlfuzz: tools/nlfuzz.c include/uapi/linux/dm-couche.h
 	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $< $(LDFLAGS) $(NL_LIBS)
 
-build/tools/ctl/test_%: tools/ctl/test_%.c $(CTL_LIB) $(wildcard tools/ctl/*.h)
+build/tools/ctl/test_%: tools/ctl/test_%.c $(CTL_LIB) $(wildcard tools/ctl/*.h) $(LIBCOUCHE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iinclude/uapi $(NL_CFLAGS) -o $@ $< $(CTL_LIB) $(LDFLAGS) $(NL_LIBS)
+	$(CC) $(CFLAGS) $(CTL_CFLAGS) -o $@ $< $(CTL_LIB) $(LIBCOUCHE) $(LDFLAGS) $(NL_LIBS)
 
 # Userspace unit tests (no VM, no root).
-unit: $(CTL_TESTS) $(D_TESTS)
-	@for t in $(CTL_TESTS) $(D_TESTS); do echo "== $$t"; $$t || exit 1; done
+unit: $(LIBCOUCHE_TESTS) $(CTL_TESTS) $(D_TESTS)
+	@for t in $(LIBCOUCHE_TESTS) $(CTL_TESTS) $(D_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 deps:
 	tools/deps.sh

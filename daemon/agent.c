@@ -126,7 +126,7 @@ static struct cs_vol *find_vol(struct cs_agent *a, const char *name)
 	return NULL;
 }
 
-static struct cs_vol *add_vol(struct cs_agent *a, const struct ctl_dev *d)
+static struct cs_vol *add_vol(struct cs_agent *a, const struct couche_vol *d)
 {
 	struct cs_vol *v = realloc(a->vols, sizeof(*v) * (a->nr_vols + 1));
 	char n[16];
@@ -163,7 +163,7 @@ static void drop_unseen(struct cs_agent *a)
 }
 
 /* The config's tier named as kernel tier @t, or NULL. */
-static const struct cs_tier_cfg *cfg_tier(const struct cs_agent *a, const struct ctl_dev *d,
+static const struct cs_tier_cfg *cfg_tier(const struct cs_agent *a, const struct couche_vol *d,
 					  int t)
 {
 	int i;
@@ -175,7 +175,7 @@ static const struct cs_tier_cfg *cfg_tier(const struct cs_agent *a, const struct
 }
 
 /* Kernel tiers the config does not name: the agent leaves them alone. */
-static uint32_t unmanaged_tiers(const struct cs_agent *a, const struct ctl_dev *d)
+static uint32_t unmanaged_tiers(const struct cs_agent *a, const struct couche_vol *d)
 {
 	uint32_t mask = 0;
 	int t;
@@ -186,7 +186,7 @@ static uint32_t unmanaged_tiers(const struct cs_agent *a, const struct ctl_dev *
 	return mask;
 }
 
-static bool tier_usable(const struct ctl_tier *t)
+static bool tier_usable(const struct couche_vol_tier *t)
 {
 	int m;
 
@@ -237,7 +237,7 @@ static void add_pending(struct cs_vol *v, const struct cs_move *m)
 static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
 			struct cs_tier_state *ts)
 {
-	const struct ctl_dev *d = &v->dev;
+	const struct couche_vol *d = &v->dev;
 	uint32_t i, above = UINT32_MAX;
 	int t, slowest = -1;
 
@@ -374,7 +374,7 @@ static void prom_scale(struct cs_agent *a, struct cs_vol *v, uint32_t halflife)
 }
 
 /* Starts or stops the Prometheus thread as the config asks, then asks it. */
-static void ask_prometheus(struct cs_agent *a, const struct ctl_dev *list, int n)
+static void ask_prometheus(struct cs_agent *a, const struct couche_vol *list, int n)
 {
 	static char names[CS_PROMW_MAX][COUCHE_DEV_NAME_LEN];
 	bool want = a->cfg.prometheus.use_for_iops && a->cfg.prometheus.iops_query[0];
@@ -559,7 +559,7 @@ static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 
 bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 {
-	struct ctl_dev *list = NULL;
+	struct couche_vol *list = NULL;
 	struct timespec t0, t1;
 	int i, n = 0, r;
 	bool fresh;
@@ -632,7 +632,7 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 	return true;
 }
 
-static void on_event(const struct cs_event *ev, void *arg)
+static void on_event(const struct couche_event_info *ev, void *arg)
 {
 	struct cs_agent *a = arg;
 	struct cs_vol *v = find_vol(a, ev->volume);

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "dev.h"
+#include "couche/vol.h"
 #include "kernel.h"
 #include "policy.h"
 #include "promworker.h"
@@ -20,7 +20,7 @@ struct cs_vol {
 	uint8_t *tier;
 	uint8_t *flags;
 	struct cs_volume_state vs;	/* last_move per extent */
-	struct ctl_dev dev;		/* as GET_DEVICE last said */
+	struct couche_vol dev;		/* as GET_DEVICE last said */
 	bool seen;
 	uint64_t moved_up, moved_down;	/* issued by the agent */
 	uint64_t mig_done, mig_failed;	/* seen in events */

@@ -115,7 +115,7 @@ static void tier_metrics(struct cs_metrics *m, const struct cs_vol *v)
 	int t, i;
 
 	for (t = 0; t < v->dev.nr_tiers; t++) {
-		const struct ctl_tier *ti = &v->dev.tiers[t];
+		const struct couche_vol_tier *ti = &v->dev.tiers[t];
 
 		cs_metrics_set(m, "couchestor_tier_slots", CS_L(v->name, ti->name), ti->slots);
 		cs_metrics_set(m, "couchestor_tier_used_extents", CS_L(v->name, ti->name),
@@ -171,7 +171,7 @@ static void iops_metrics(struct cs_metrics *m, const struct cs_vol *v)
 
 static void volume_metrics(struct cs_metrics *m, const struct cs_vol *v)
 {
-	const struct ctl_dev *d = &v->dev;
+	const struct couche_vol *d = &v->dev;
 
 	tier_metrics(m, v);
 	iops_metrics(m, v);

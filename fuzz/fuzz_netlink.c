@@ -10,16 +10,16 @@
 
 #include <netlink/genl/genl.h>
 
-#include "dev.h"
+#include "couche/vol.h"
 #include "kernel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint32_t heat[64];
 	static uint8_t tier[64], flags[64];
-	static struct ctl_dev d;
+	static struct couche_vol d;
 	struct genlmsghdr *g;
-	struct cs_event ev;
+	struct couche_event_info ev;
 	struct nl_msg *msg;
 
 	if (!size)
@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g->version = COUCHE_GENL_VERSION;
 	if (nlmsg_append(msg, (void *)(data + 1), size - 1, 0))
 		goto out;
-	ctl_dev_from_msg(msg, &d);
-	cs_kernel_parse_event(msg, &ev);
+	couche_vol_from_msg(msg, &d);
+	couche_event_parse(msg, &ev);
 	cs_kernel_parse_extents(msg, 64, heat, tier, flags);
 out:
 	nlmsg_free(msg);

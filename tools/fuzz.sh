@@ -10,12 +10,12 @@ secs=${FUZZ_SECONDS:-20}
 out=build/fuzz
 mkdir -p "$out"
 CC=${FUZZ_CC:-clang}
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -Iinclude -Iinclude/uapi -Itools/ctl -Idaemon"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -Iinclude -Iinclude/uapi -Ilib -Idaemon"
 nl=$(pkg-config --cflags --libs libnl-3.0 libnl-genl-3.0 json-c)
 declare -A src=(
 	[config]="daemon/config.c daemon/cron.c daemon/duration.c $(pkg-config --cflags --libs yaml-0.1)"
 	[prom]="daemon/promclient.c $(pkg-config --cflags --libs libcurl json-c)"
-	[netlink]="tools/ctl/dev.c tools/ctl/nl.c tools/ctl/output.c tools/ctl/parse.c tools/ctl/extents.c daemon/kernel.c daemon/log.c $nl"
+	[netlink]="lib/couche/*.c daemon/kernel.c daemon/log.c $nl"
 )
 n=0
 fail=0

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <json-c/json.h>
 
+#include "couche/event.h"
 #include "ctl.h"
 #include "dev.h"
 #include "output.h"
@@ -25,44 +26,26 @@ static const char usage[] =
 	"  --timeout S  exit after S seconds (exit 1 if fewer than --count came)\n"
 	"  --json       one JSON object per line\n";
 
-static const char *const event_names[] = {
-	[COUCHE_EVENT_MIGRATION_DONE] = "migration-done",
-	[COUCHE_EVENT_MIGRATION_FAILED] = "migration-failed",
-	[COUCHE_EVENT_MEMBER_FAILED] = "member-failed",
-	[COUCHE_EVENT_REBUILD_PROGRESS] = "rebuild-progress",
-	[COUCHE_EVENT_REBUILD_DONE] = "rebuild-done",
-	[COUCHE_EVENT_RESERVE_LOW] = "reserve-low",
-	[COUCHE_EVENT_METADATA_ERROR] = "metadata-error",
-	[COUCHE_EVENT_SCRUB_DONE] = "scrub-done",
-	[COUCHE_EVENT_MAKING_ROOM] = "making-room",
-	[COUCHE_EVENT_NO_SPACE] = "no-space",
-};
-
 struct follow {
 	const char *only;	/* dm name filter */
-	struct ctl_nl *lookup;	/* a second socket, for tier names */
-	struct ctl_dev dev;	/* the last volume looked up */
+	struct couche_nl *lookup;	/* a second socket, for tier names */
+	struct couche_vol dev;	/* the last volume looked up */
 	uint32_t count, seen;
 };
 
 static const char *tier_name(struct follow *f, const char *name, int tier)
 {
-	if (strcmp(f->dev.name, name) && ctl_dev_get(f->lookup, name, &f->dev))
+	if (strcmp(f->dev.name, name) && couche_vol_get(f->lookup, name, &f->dev))
 		f->dev.name[0] = '\0';
 	return tier < f->dev.nr_tiers ? f->dev.tiers[tier].name : "?";
 }
 
-static void print_event(struct follow *f, struct nlattr **tb, int type, const char *name)
+static void print_event(struct follow *f, const struct couche_event_info *e)
 {
-	int tier = tb[COUCHE_DEV_A_TIER_INDEX] ? nla_get_u8(tb[COUCHE_DEV_A_TIER_INDEX]) : -1;
-	int member = tb[COUCHE_DEV_A_MEMBER] ? nla_get_u8(tb[COUCHE_DEV_A_MEMBER]) : -1;
-	uint32_t extent = tb[COUCHE_DEV_A_FIRST] ? nla_get_u32(tb[COUCHE_DEV_A_FIRST]) : 0;
-	uint64_t done = tb[COUCHE_DEV_A_DONE] ? nla_get_u64(tb[COUCHE_DEV_A_DONE]) : 0;
-	uint64_t total = tb[COUCHE_DEV_A_TOTAL] ? nla_get_u64(tb[COUCHE_DEV_A_TOTAL]) : 0;
-	int error = tb[COUCHE_DEV_A_ERROR] ? (int)nla_get_u32(tb[COUCHE_DEV_A_ERROR]) : 0;
-	const char *ev = type < (int)(sizeof(event_names) / sizeof(event_names[0])) &&
-		event_names[type] ? event_names[type] : "unknown";
-	const char *tn = tier >= 0 ? tier_name(f, name, tier) : NULL;
+	bool extent = e->type == COUCHE_EVENT_MIGRATION_DONE ||
+		e->type == COUCHE_EVENT_MIGRATION_FAILED || e->type == COUCHE_EVENT_NO_SPACE;
+	const char *ev = couche_event_name(e->type);
+	const char *tn = e->tier >= 0 ? tier_name(f, e->volume, e->tier) : NULL;
 	char when[32];
 	time_t now = time(NULL);
 
@@ -72,65 +55,59 @@ static void print_event(struct follow *f, struct nlattr **tb, int type, const ch
 
 		json_object_object_add(o, "time", json_object_new_string(when));
 		json_object_object_add(o, "event", json_object_new_string(ev));
-		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "name", json_object_new_string(e->volume));
 		if (tn)
 			json_object_object_add(o, "tier", json_object_new_string(tn));
-		if (member >= 0)
-			json_object_object_add(o, "member", json_object_new_int(member));
-		if (type == COUCHE_EVENT_MIGRATION_DONE || type == COUCHE_EVENT_MIGRATION_FAILED ||
-		    type == COUCHE_EVENT_NO_SPACE)
-			json_object_object_add(o, "extent", json_object_new_int64(extent));
-		if (total) {
-			json_object_object_add(o, "done", json_object_new_int64(done));
-			json_object_object_add(o, "total", json_object_new_int64(total));
+		if (e->member >= 0)
+			json_object_object_add(o, "member", json_object_new_int(e->member));
+		if (extent)
+			json_object_object_add(o, "extent", json_object_new_int64(e->extent));
+		if (e->total) {
+			json_object_object_add(o, "done", json_object_new_int64(e->done));
+			json_object_object_add(o, "total", json_object_new_int64(e->total));
 		}
-		if (error)
-			json_object_object_add(o, "error", json_object_new_string(strerror(error)));
+		if (e->error)
+			json_object_object_add(o, "error",
+					       json_object_new_string(strerror(e->error)));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 	} else {
-		printf("%s %s %s", when, name, ev);
-		if (type == COUCHE_EVENT_MIGRATION_DONE || type == COUCHE_EVENT_MIGRATION_FAILED ||
-		    type == COUCHE_EVENT_NO_SPACE)
-			printf(" extent %u", extent);
+		printf("%s %s %s", when, e->volume, ev);
+		if (extent)
+			printf(" extent %u", e->extent);
 		if (tn)
 			printf(" tier %s", tn);
-		if (member >= 0)
-			printf(" member %d", member);
-		if (total)
-			printf(" %llu/%llu", (unsigned long long)done, (unsigned long long)total);
-		if (error)
-			printf(": %s", strerror(error));
+		if (e->member >= 0)
+			printf(" member %d", e->member);
+		if (e->total)
+			printf(" %llu/%llu", (unsigned long long)e->done,
+			       (unsigned long long)e->total);
+		if (e->error)
+			printf(": %s", strerror(e->error));
 		putchar('\n');
 	}
 	fflush(stdout);
 }
 
-static int on_event(struct nl_msg *msg, void *arg)
+static void on_event(const struct couche_event_info *e, void *arg)
 {
-	struct nlattr *tb[COUCHE_DEV_A_MAX + 1];
 	struct follow *f = arg;
-	const char *name;
 
-	if (ctl_nl_parse(msg, tb) || genlmsg_hdr(nlmsg_hdr(msg))->cmd != COUCHE_CMD_EVENT ||
-	    !tb[COUCHE_DEV_A_EVENT] || !tb[COUCHE_DEV_A_NAME])
-		return NL_SKIP;
-	name = nla_get_string(tb[COUCHE_DEV_A_NAME]);
-	if (f->only && strcmp(f->only, name))
-		return NL_SKIP;
-	print_event(f, tb, nla_get_u8(tb[COUCHE_DEV_A_EVENT]), name);
+	if ((f->only && strcmp(f->only, e->volume)) || (f->count && f->seen >= f->count))
+		return;
+	print_event(f, e);
 	f->seen++;
-	return f->count && f->seen >= f->count ? NL_STOP : NL_OK;
 }
 
 int cmd_events(int argc, char **argv)
 {
 	struct follow f = { 0 };
-	struct ctl_nl nl, lookup;
+	struct couche_nl nl, lookup;
 	uint32_t timeout = 0;
 	struct pollfd pfd;
 	time_t end = 0;
 	const char *v;
+	bool lost;
 	int i, r;
 
 	for (i = 1; i < argc; i++) {
@@ -154,17 +131,17 @@ int cmd_events(int argc, char **argv)
 	if (ctl_nl_open(&nl))
 		return CTL_EXIT_NODEV;
 	if (ctl_nl_open(&lookup)) {
-		ctl_nl_close(&nl);
+		couche_nl_close(&nl);
 		return CTL_EXIT_NODEV;
 	}
 	f.lookup = &lookup;
-	r = ctl_nl_subscribe(&nl);
+	r = couche_nl_subscribe(&nl);
 	if (r) {
 		fprintf(stderr, "%s: events: cannot join the events group: %s\n", ctl_prog,
 			strerror(-r));
 		goto out;
 	}
-	nl_socket_modify_cb(nl.sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, &f);
+	nl_socket_set_nonblocking(nl.sk);
 	fprintf(stderr, "%s: listening for dm-couche events\n", ctl_prog);
 	if (timeout)
 		end = time(NULL) + timeout;
@@ -177,17 +154,16 @@ int cmd_events(int argc, char **argv)
 			break;
 		if (poll(&pfd, 1, ms) <= 0)
 			continue;
-		r = nl_recvmsgs_default(nl.sk);
-		if (r == -NLE_NOMEM) {
-			/* ENOBUFS: the kernel dropped events we were too slow for. */
+		lost = false;
+		couche_nl_events(&nl, on_event, &f, &lost);
+		if (lost)
 			fprintf(stderr, "%s: events: some events were lost (receive buffer "
 				"overrun)\n", ctl_prog);
-		}
 	}
 	r = f.count && f.seen < f.count ? -ETIMEDOUT : 0;
 out:
-	ctl_nl_close(&lookup);
-	ctl_nl_close(&nl);
+	couche_nl_close(&lookup);
+	couche_nl_close(&nl);
 	return r ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 bad:
 	fprintf(stderr, "%s: events: unexpected '%s'\n%s", ctl_prog, argv[i], usage);

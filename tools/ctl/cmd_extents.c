@@ -8,7 +8,7 @@
 
 #include "ctl.h"
 #include "dev.h"
-#include "extents.h"
+#include "couche/extents.h"
 #include "output.h"
 #include "parse.h"
 
@@ -39,7 +39,7 @@ static int bad(const char *what, const char *arg)
 	return CTL_EXIT_USAGE;
 }
 
-static void print_json(const struct ctl_dev *d, const struct ctl_extents *x)
+static void print_json(const struct couche_vol *d, const struct couche_extents *x)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 	size_t i;
@@ -51,7 +51,7 @@ static void print_json(const struct ctl_dev *d, const struct ctl_extents *x)
 
 		json_object_object_add(j, "index", json_object_new_int64(e->index));
 		json_object_object_add(j, "tier", e->tier == COUCHE_TIER_NONE ? NULL :
-				       json_object_new_string(ctl_tier_name(d, e->tier)));
+				       json_object_new_string(couche_vol_tier_name(d, e->tier)));
 		json_object_object_add(j, "reads", json_object_new_int64(e->reads));
 		json_object_object_add(j, "writes", json_object_new_int64(e->writes));
 		json_object_object_add(j, "heat",
@@ -68,7 +68,7 @@ static void print_json(const struct ctl_dev *d, const struct ctl_extents *x)
 }
 
 /* Plain lines, not a table: a million extents must not be buffered twice. */
-static void print_text(const struct ctl_dev *d, const struct ctl_extents *x)
+static void print_text(const struct couche_vol *d, const struct couche_extents *x)
 {
 	char heat[24];
 	size_t i;
@@ -79,7 +79,7 @@ static void print_text(const struct ctl_dev *d, const struct ctl_extents *x)
 		const struct couche_extent_info *e = &x->v[i];
 
 		printf("%10u  %-15s %10u %10u %10s  %c%c\n", e->index,
-		       e->tier == COUCHE_TIER_NONE ? "-" : ctl_tier_name(d, e->tier),
+		       e->tier == COUCHE_TIER_NONE ? "-" : couche_vol_tier_name(d, e->tier),
 		       e->reads, e->writes, ctl_fmt_heat(heat, sizeof(heat), e->heat),
 		       e->flags & COUCHE_EXTENT_F_PINNED ? 'P' : '-',
 		       e->flags & COUCHE_EXTENT_F_MIGRATING ? 'M' : '-');
@@ -88,13 +88,13 @@ static void print_text(const struct ctl_dev *d, const struct ctl_extents *x)
 
 int cmd_extents(int argc, char **argv)
 {
-	struct ctl_extents_req req = { .tier = -1 };
+	struct couche_extents_req req = { .tier = -1 };
 	const char *tier = NULL, *v;
 	struct timespec t0, t1;
-	struct ctl_extents x;
+	struct couche_extents x;
 	bool stats = false;
-	struct ctl_dev d;
-	struct ctl_nl nl;
+	struct couche_vol d;
+	struct couche_nl nl;
 	int i, r;
 
 	for (i = 1; i < argc; i++) {
@@ -129,13 +129,13 @@ int cmd_extents(int argc, char **argv)
 		return bad("give --top or --bottom, not both", "");
 	if (ctl_nl_open(&nl))
 		return CTL_EXIT_NODEV;
-	r = ctl_dev_get(&nl, req.dev, &d);
+	r = couche_vol_get(&nl, req.dev, &d);
 	if (r) {
 		ctl_nl_perror(&nl, req.dev, r);
 		goto out;
 	}
 	if (tier) {
-		req.tier = ctl_dev_tier(&d, tier);
+		req.tier = couche_vol_tier_index(&d, tier);
 		if (req.tier < 0) {
 			fprintf(stderr, "%s: extents: %s has no tier '%s'\n", ctl_prog, d.name, tier);
 			r = -EINVAL;
@@ -143,7 +143,7 @@ int cmd_extents(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = ctl_extents_get(&nl, &req, &x);
+	r = couche_extents_get(&nl, &req, &x);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r) {
 		ctl_nl_perror(&nl, req.dev, r);
@@ -158,8 +158,8 @@ int cmd_extents(int argc, char **argv)
 		print_json(&d, &x);
 	else
 		print_text(&d, &x);
-	ctl_extents_free(&x);
+	couche_extents_free(&x);
 out:
-	ctl_nl_close(&nl);
+	couche_nl_close(&nl);
 	return ctl_nl_exit_code(r);
 }

@@ -13,7 +13,7 @@
 
 #include "ctl.h"
 #include "dev.h"
-#include "extents.h"
+#include "couche/extents.h"
 #include "output.h"
 #include "parse.h"
 
@@ -100,15 +100,15 @@ static int parse_args(int argc, char **argv, struct move_args *a, bool need_tier
 }
 
 /* Written extents of the range, and how many are settled in @tier. */
-static int progress(struct ctl_nl *nl, const struct move_args *a, int tier,
+static int progress(struct couche_nl *nl, const struct move_args *a, int tier,
 		    uint64_t *done, uint64_t *total)
 {
-	struct ctl_extents_req req = {
+	struct couche_extents_req req = {
 		.dev = a->dev, .has_range = 1, .first = a->first, .last = a->last, .tier = -1,
 	};
-	struct ctl_extents x;
+	struct couche_extents x;
 	size_t i;
-	int r = ctl_extents_get(nl, &req, &x);
+	int r = couche_extents_get(nl, &req, &x);
 
 	if (r)
 		return r;
@@ -120,17 +120,17 @@ static int progress(struct ctl_nl *nl, const struct move_args *a, int tier,
 		if (x.v[i].tier == tier && !(x.v[i].flags & COUCHE_EXTENT_F_MIGRATING))
 			(*done)++;
 	}
-	ctl_extents_free(&x);
+	couche_extents_free(&x);
 	return 0;
 }
 
 /* Until all are there, or nothing is left queued or running. */
-static int wait_moves(struct ctl_nl *nl, const struct move_args *a, const struct ctl_dev *d,
+static int wait_moves(struct couche_nl *nl, const struct move_args *a, const struct couche_vol *d,
 		      int tier)
 {
 	time_t end = a->timeout ? time(NULL) + a->timeout : 0;
 	uint64_t done, total;
-	struct ctl_dev now;
+	struct couche_vol now;
 	int r;
 
 	for (;;) {
@@ -140,7 +140,7 @@ static int wait_moves(struct ctl_nl *nl, const struct move_args *a, const struct
 		ctl_progress("moving", done, total);
 		if (done == total)
 			break;
-		r = ctl_dev_get(nl, a->dev, &now);
+		r = couche_vol_get(nl, a->dev, &now);
 		if (r)
 			break;
 		if (!now.mig_queued && !now.mig_running) {
@@ -180,12 +180,12 @@ static int on_reply(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[COUCHE_DEV_A_MAX + 1];
 	struct reply *rep = arg;
 
-	if (!ctl_nl_parse(msg, tb) && tb[COUCHE_DEV_A_QUEUED])
+	if (!couche_nl_parse(msg, tb) && tb[COUCHE_DEV_A_QUEUED])
 		rep->queued = nla_get_u64(tb[COUCHE_DEV_A_QUEUED]);
 	return NL_OK;
 }
 
-static void print_result(const struct ctl_dev *d, const char *verb, const struct move_args *a,
+static void print_result(const struct couche_vol *d, const char *verb, const struct move_args *a,
 			 int tier, uint64_t queued, bool waited)
 {
 	if (ctl_json) {
@@ -220,8 +220,8 @@ static int run(int argc, char **argv, uint8_t cmd, const char *usage)
 	struct reply rep = { 0 };
 	struct move_args a;
 	struct nl_msg *msg;
-	struct ctl_dev d;
-	struct ctl_nl nl;
+	struct couche_vol d;
+	struct couche_nl nl;
 	int tier = -1, r;
 
 	r = parse_args(argc, argv, &a, need_tier, usage);
@@ -229,25 +229,25 @@ static int run(int argc, char **argv, uint8_t cmd, const char *usage)
 		return r;
 	if (ctl_nl_open(&nl))
 		return CTL_EXIT_NODEV;
-	r = ctl_dev_get(&nl, a.dev, &d);
+	r = couche_vol_get(&nl, a.dev, &d);
 	if (r) {
 		ctl_nl_perror(&nl, a.dev, r);
 		goto out;
 	}
 	if (need_tier) {
-		tier = ctl_dev_tier(&d, a.tier);
+		tier = couche_vol_tier_index(&d, a.tier);
 		if (tier < 0) {
 			fprintf(stderr, "%s: %s: %s has no tier '%s' (", ctl_prog, argv[0],
 				d.name, a.tier);
 			for (r = 0; r < d.nr_tiers; r++)
 				fprintf(stderr, "%s%s", r ? ", " : "", d.tiers[r].name);
 			fprintf(stderr, ")\n");
-			ctl_nl_close(&nl);
+			couche_nl_close(&nl);
 			return CTL_EXIT_USAGE;
 		}
 	}
-	msg = ctl_nl_msg(&nl, cmd, 0);
-	if (!msg || ctl_nl_put_dev(msg, a.dev) ||
+	msg = couche_nl_msg(&nl, cmd, 0);
+	if (!msg || couche_nl_put_dev(msg, a.dev) ||
 	    nla_put_u32(msg, COUCHE_DEV_A_FIRST, a.first) ||
 	    nla_put_u32(msg, COUCHE_DEV_A_LAST, a.last) ||
 	    (need_tier && nla_put_u8(msg, COUCHE_DEV_A_TIER_INDEX, tier))) {
@@ -255,7 +255,7 @@ static int run(int argc, char **argv, uint8_t cmd, const char *usage)
 		r = -ENOMEM;
 		goto out;
 	}
-	r = ctl_nl_run(&nl, msg, on_reply, &rep);
+	r = couche_nl_run(&nl, msg, on_reply, &rep);
 	if (r) {
 		ctl_nl_perror(&nl, argv[0], r);
 		goto out;
@@ -268,7 +268,7 @@ static int run(int argc, char **argv, uint8_t cmd, const char *usage)
 	print_result(&d, cmd == COUCHE_CMD_PIN ? "pinned to" : "moved to", &a, tier,
 		     rep.queued, a.wait);
 out:
-	ctl_nl_close(&nl);
+	couche_nl_close(&nl);
 	return ctl_nl_exit_code(r);
 }
 

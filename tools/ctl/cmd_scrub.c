@@ -19,7 +19,7 @@ static const char usage[] =
 	"  --wait  wait for the end, with a progress bar on a terminal; exit 1 if\n"
 	"          some stripe could not be repaired\n";
 
-static void print_result(const struct ctl_dev *d)
+static void print_result(const struct couche_vol *d)
 {
 	if (ctl_json) {
 		struct json_object *o = json_object_new_object();
@@ -53,8 +53,8 @@ int cmd_scrub(int argc, char **argv)
 	const char *dev = NULL;
 	struct nl_msg *msg;
 	bool wait = false;
-	struct ctl_dev d;
-	struct ctl_nl nl;
+	struct couche_vol d;
+	struct couche_nl nl;
 	int i, r;
 
 	for (i = 1; i < argc; i++) {
@@ -76,19 +76,19 @@ int cmd_scrub(int argc, char **argv)
 	}
 	if (ctl_nl_open(&nl))
 		return CTL_EXIT_NODEV;
-	msg = ctl_nl_msg(&nl, COUCHE_CMD_SCRUB, 0);
-	if (!msg || ctl_nl_put_dev(msg, dev)) {
+	msg = couche_nl_msg(&nl, COUCHE_CMD_SCRUB, 0);
+	if (!msg || couche_nl_put_dev(msg, dev)) {
 		nlmsg_free(msg);
 		fprintf(stderr, "%s: scrub: '%s' is not a volume name or device\n", ctl_prog, dev);
-		ctl_nl_close(&nl);
+		couche_nl_close(&nl);
 		return CTL_EXIT_USAGE;
 	}
-	r = ctl_nl_run(&nl, msg, NULL, NULL);
+	r = couche_nl_run(&nl, msg, NULL, NULL);
 	if (r) {
 		ctl_nl_perror(&nl, "scrub", r);
 		goto out;
 	}
-	while (!(r = ctl_dev_get(&nl, dev, &d)) && wait && d.scrub_running) {
+	while (!(r = couche_vol_get(&nl, dev, &d)) && wait && d.scrub_running) {
 		ctl_progress("scrubbing", d.scrub_checked, d.scrub_total);
 		usleep(250000);
 	}
@@ -101,6 +101,6 @@ int cmd_scrub(int argc, char **argv)
 	if (!d.scrub_running && d.scrub_unrepairable)
 		r = -EIO;
 out:
-	ctl_nl_close(&nl);
+	couche_nl_close(&nl);
 	return ctl_nl_exit_code(r);
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "nl.h"
+#include "cli_nl.h"
 #include "parse.h"
 
 static const char usage[] =
@@ -26,7 +26,7 @@ int cmd_set(int argc, char **argv)
 	struct nlattr *nest;
 	struct nl_msg *msg;
 	const char *dev = NULL;
-	struct ctl_nl nl;
+	struct couche_nl nl;
 	int i, attr, r, n = 0;
 
 	for (i = 1; i < argc; i++) {
@@ -60,9 +60,9 @@ int cmd_set(int argc, char **argv)
 	}
 	if (ctl_nl_open(&nl))
 		return CTL_EXIT_NODEV;
-	msg = ctl_nl_msg(&nl, COUCHE_CMD_SET_PARAMS, 0);
+	msg = couche_nl_msg(&nl, COUCHE_CMD_SET_PARAMS, 0);
 	r = -ENOMEM;
-	if (!msg || ctl_nl_put_dev(msg, dev))
+	if (!msg || couche_nl_put_dev(msg, dev))
 		goto fail;
 	nest = nla_nest_start(msg, COUCHE_DEV_A_PARAMS);
 	if (!nest)
@@ -71,14 +71,14 @@ int cmd_set(int argc, char **argv)
 		if (given[i] && nla_put_u32(msg, i, value[i]))
 			goto fail;
 	nla_nest_end(msg, nest);
-	r = ctl_nl_run(&nl, msg, NULL, NULL);
+	r = couche_nl_run(&nl, msg, NULL, NULL);
 	if (r)
 		ctl_nl_perror(&nl, "set", r);
-	ctl_nl_close(&nl);
+	couche_nl_close(&nl);
 	return ctl_nl_exit_code(r);
 fail:
 	nlmsg_free(msg);
 	fprintf(stderr, "%s: set: '%s' is not a volume name or device\n", ctl_prog, dev);
-	ctl_nl_close(&nl);
+	couche_nl_close(&nl);
 	return CTL_EXIT_USAGE;
 }

@@ -22,7 +22,7 @@ static const char usage[] =
 	"                  with a progress bar on a terminal\n"
 	"  --json          one JSON object (DEV given) or an array of them\n";
 
-static int rebuilding(const struct ctl_dev *d, uint64_t *done, uint64_t *total)
+static int rebuilding(const struct couche_vol *d, uint64_t *done, uint64_t *total)
 {
 	int i, n = 0;
 
@@ -37,12 +37,12 @@ static int rebuilding(const struct ctl_dev *d, uint64_t *done, uint64_t *total)
 	return n;
 }
 
-static int wait_rebuild(struct ctl_nl *nl, const char *dev, struct ctl_dev *d)
+static int wait_rebuild(struct couche_nl *nl, const char *dev, struct couche_vol *d)
 {
 	uint64_t done, total;
 	int r;
 
-	while ((r = ctl_dev_get(nl, dev, d)) == 0 && rebuilding(d, &done, &total)) {
+	while ((r = couche_vol_get(nl, dev, d)) == 0 && rebuilding(d, &done, &total)) {
 		if (d->flags & COUCHE_DEV_F_SUSPENDED)
 			break;
 		ctl_progress("rebuilding", done, total);
@@ -56,8 +56,8 @@ int cmd_status(int argc, char **argv)
 {
 	const char *dev = NULL;
 	bool wait = false;
-	struct ctl_dev d, *list = NULL;
-	struct ctl_nl nl;
+	struct couche_vol d, *list = NULL;
+	struct couche_nl nl;
 	int i, n = 0, r;
 
 	for (i = 1; i < argc; i++) {
@@ -80,7 +80,7 @@ int cmd_status(int argc, char **argv)
 	if (ctl_nl_open(&nl))
 		return CTL_EXIT_NODEV;
 	if (dev) {
-		r = wait ? wait_rebuild(&nl, dev, &d) : ctl_dev_get(&nl, dev, &d);
+		r = wait ? wait_rebuild(&nl, dev, &d) : couche_vol_get(&nl, dev, &d);
 		if (r) {
 			ctl_nl_perror(&nl, dev, r);
 		} else if (ctl_json) {
@@ -92,7 +92,7 @@ int cmd_status(int argc, char **argv)
 			ctl_dev_print(&d);
 		}
 	} else {
-		r = ctl_dev_list(&nl, &list, &n);
+		r = couche_vol_list(&nl, &list, &n);
 		if (r) {
 			ctl_nl_perror(&nl, "listing volumes", r);
 		} else if (ctl_json) {
@@ -113,6 +113,6 @@ int cmd_status(int argc, char **argv)
 		}
 		free(list);
 	}
-	ctl_nl_close(&nl);
+	couche_nl_close(&nl);
 	return ctl_nl_exit_code(r);
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * couchestorctl: shared declarations.  One file per command (cmd_*.c);
- * netlink in nl.c, argument parsing in parse.c, output in output.c.
+ * netlink through libcouche (lib/couche/), its errors told in cli_nl.c,
+ * argument parsing in parse.c, output in output.c.
  */
 #ifndef COUCHESTORCTL_H
 #define COUCHESTORCTL_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "cli_nl.h"
 
 /* Exit codes of the netlink commands (check uses fsck's, see cmd_check.c). */
 enum {

@@ -51,31 +51,6 @@ static void test_range(void)
 	  "range: over-long refused");
 }
 
-static void test_dev(void)
-{
-	unsigned int ma = 0, mi = 0;
-	char name[COUCHE_DEV_NAME_LEN];
-	char big[300];
-
-	T(ctl_parse_dev("vol0", name, sizeof(name), &ma, &mi) == CTL_DEV_NAME &&
-	  !strcmp(name, "vol0"), "dev: a dm name");
-	T(ctl_parse_dev("/dev/mapper/vol0", name, sizeof(name), &ma, &mi) == CTL_DEV_NAME &&
-	  !strcmp(name, "vol0"), "dev: /dev/mapper/NAME is the name");
-	T(ctl_parse_dev("253:4", name, sizeof(name), &ma, &mi) == CTL_DEV_NUMBER &&
-	  ma == 253 && mi == 4, "dev: major:minor");
-	T(ctl_parse_dev("/dev/dm-3", name, sizeof(name), &ma, &mi) == CTL_DEV_PATH,
-	  "dev: a node is a path");
-	T(ctl_parse_dev("", name, sizeof(name), &ma, &mi) == CTL_DEV_BAD, "dev: empty refused");
-	T(ctl_parse_dev("a/b", name, sizeof(name), &ma, &mi) == CTL_DEV_BAD,
-	  "dev: slash in a name refused");
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	T(ctl_parse_dev(big, name, sizeof(name), &ma, &mi) == CTL_DEV_BAD,
-	  "dev: over-long name refused");
-	T(ctl_parse_dev("a:b", name, sizeof(name), &ma, &mi) == CTL_DEV_NAME,
-	  "dev: a name with a colon that is no number stays a name");
-}
-
 static void test_setting(void)
 {
 	uint32_t v;
@@ -94,8 +69,6 @@ static void test_setting(void)
 	T(ctl_parse_setting("=5", &a, &v) == -EINVAL, "set: no key refused");
 	T(ctl_parse_setting("max_migrations=", &a, &v) == -EINVAL, "set: no value refused");
 	T(ctl_parse_setting("max_migrations=-1", &a, &v) == -EINVAL, "set: negative refused");
-	T(!strcmp(ctl_param_name(COUCHE_PARAM_A_CACHE_MB), "cache_mb") &&
-	  !ctl_param_name(0) && !ctl_param_name(COUCHE_PARAM_A_MAX + 1), "set: names by attr");
 }
 
 static void test_opt(void)
@@ -160,7 +133,6 @@ int main(void)
 {
 	test_u32();
 	test_range();
-	test_dev();
 	test_setting();
 	test_opt();
 	test_format();

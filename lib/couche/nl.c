@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * couchestorctl netlink plumbing on libnl-genl: connect, build requests,
- * run a request to its end (ACK, DONE or error) and keep the kernel's
- * extended-ack message to show the user.
+ * libcouche: the couche generic-netlink family on libnl-genl: connect,
+ * build requests, run a request to its end (ACK, DONE or error) and keep
+ * the kernel's extended-ack message in nl->err for the caller to show.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,16 +14,14 @@
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 
-#include "ctl.h"
+#include "devspec.h"
 #include "nl.h"
-#include "parse.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
 
-/* Quiet for the daemon, which logs nl->err its own way. */
-int ctl_nl_connect(struct ctl_nl *nl, bool quiet)
+int couche_nl_connect(struct couche_nl *nl)
 {
 	struct timeval tmo = { .tv_sec = 30 };
 	int one = 1, r;
@@ -32,16 +30,12 @@ int ctl_nl_connect(struct ctl_nl *nl, bool quiet)
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk) {
 		snprintf(nl->err, sizeof(nl->err), "out of memory");
-		if (!quiet)
-			fprintf(stderr, "%s: out of memory\n", ctl_prog);
 		return -ENOMEM;
 	}
 	r = genl_connect(nl->sk);
 	if (r < 0) {
 		snprintf(nl->err, sizeof(nl->err), "cannot open a netlink socket: %s",
 			 nl_geterror(r));
-		if (!quiet)
-			fprintf(stderr, "%s: %s\n", ctl_prog, nl->err);
 		nl_socket_free(nl->sk);
 		nl->sk = NULL;
 		return -EIO;
@@ -57,8 +51,6 @@ int ctl_nl_connect(struct ctl_nl *nl, bool quiet)
 		snprintf(nl->err, sizeof(nl->err), "the dm-couche module is not loaded (its "
 			 "netlink family \"%s\" is missing): run 'modprobe dm-couche'",
 			 COUCHE_GENL_NAME);
-		if (!quiet)
-			fprintf(stderr, "%s: %s\n", ctl_prog, nl->err);
 		nl_socket_free(nl->sk);
 		nl->sk = NULL;
 		return -ENOENT;
@@ -66,19 +58,14 @@ int ctl_nl_connect(struct ctl_nl *nl, bool quiet)
 	return 0;
 }
 
-int ctl_nl_open(struct ctl_nl *nl)
-{
-	return ctl_nl_connect(nl, false);
-}
-
-void ctl_nl_close(struct ctl_nl *nl)
+void couche_nl_close(struct couche_nl *nl)
 {
 	if (nl->sk)
 		nl_socket_free(nl->sk);
 	nl->sk = NULL;
 }
 
-struct nl_msg *ctl_nl_msg(struct ctl_nl *nl, uint8_t cmd, int flags)
+struct nl_msg *couche_nl_msg(struct couche_nl *nl, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
@@ -91,35 +78,35 @@ struct nl_msg *ctl_nl_msg(struct ctl_nl *nl, uint8_t cmd, int flags)
 }
 
 /* DEV: a dm name, /dev/mapper/NAME, a device node, or MAJOR:MINOR. */
-int ctl_nl_put_dev(struct nl_msg *msg, const char *dev)
+int couche_nl_put_dev(struct nl_msg *msg, const char *dev)
 {
 	unsigned int major, minor;
 	struct stat st;
 	char name[COUCHE_DEV_NAME_LEN];
 
-	switch (ctl_parse_dev(dev, name, sizeof(name), &major, &minor)) {
-	case CTL_DEV_NAME:
+	switch (couche_parse_dev(dev, name, sizeof(name), &major, &minor)) {
+	case COUCHE_DEVSPEC_NAME:
 		return nla_put_string(msg, COUCHE_DEV_A_NAME, name);
-	case CTL_DEV_PATH:
+	case COUCHE_DEVSPEC_PATH:
 		if (stat(dev, &st) || !S_ISBLK(st.st_mode))
 			return -ENODEV;
 		major = major(st.st_rdev);
 		minor = minor(st.st_rdev);
 		/* fall through */
-	case CTL_DEV_NUMBER:
+	case COUCHE_DEVSPEC_NUMBER:
 		if (nla_put_u32(msg, COUCHE_DEV_A_MAJOR, major) ||
 		    nla_put_u32(msg, COUCHE_DEV_A_MINOR, minor))
 			return -EMSGSIZE;
 		return 0;
-	case CTL_DEV_BAD:
+	case COUCHE_DEVSPEC_BAD:
 		break;
 	}
 	return -EINVAL;
 }
 
 struct txn {
-	struct ctl_nl *nl;
-	ctl_nl_fn fn;
+	struct couche_nl *nl;
+	couche_nl_fn fn;
 	void *arg;
 	int done;
 	int err;
@@ -154,7 +141,7 @@ static int on_finish(struct nl_msg *msg, void *arg)
 }
 
 /* The extended ack's text follows the error (and the request, if not capped). */
-static void keep_extack(struct ctl_nl *nl, struct nlmsgerr *e)
+static void keep_extack(struct couche_nl *nl, struct nlmsgerr *e)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
@@ -191,7 +178,7 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
  * negative errno; -EINTR if a dump was interrupted by a change (the caller
  * starts it again).
  */
-int ctl_nl_run(struct ctl_nl *nl, struct nl_msg *msg, ctl_nl_fn fn, void *arg)
+int couche_nl_run(struct couche_nl *nl, struct nl_msg *msg, couche_nl_fn fn, void *arg)
 {
 	struct txn t = { .nl = nl, .fn = fn, .arg = arg };
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -220,36 +207,7 @@ int ctl_nl_run(struct ctl_nl *nl, struct nl_msg *msg, ctl_nl_fn fn, void *arg)
 	return t.err;
 }
 
-int ctl_nl_exit_code(int err)
-{
-	switch (err) {
-	case 0:
-		return CTL_EXIT_OK;
-	case -ENODEV:
-		return CTL_EXIT_NODEV;
-	case -EPERM:
-	case -EACCES:
-		return CTL_EXIT_PERM;
-	default:
-		return CTL_EXIT_FAIL;
-	}
-}
-
-/* "couchestorctl: WHAT: <kernel's explanation or strerror>", and a hint. */
-void ctl_nl_perror(struct ctl_nl *nl, const char *what, int err)
-{
-	fprintf(stderr, "%s: %s: %s\n", ctl_prog, what, nl->err[0] ? nl->err : strerror(-err));
-	if (err == -EPERM)
-		fprintf(stderr, "%s: run it as root (it needs CAP_SYS_ADMIN)\n", ctl_prog);
-	else if (err == -ENODEV && !nl->err[0])
-		fprintf(stderr, "%s: no active dm-couche volume by that name or number; "
-			"'couchestorctl status' lists them\n", ctl_prog);
-	else if (err == -ENODEV)
-		fprintf(stderr, "%s: 'couchestorctl status' lists the active volumes\n",
-			ctl_prog);
-}
-
-int ctl_nl_subscribe(struct ctl_nl *nl)
+int couche_nl_subscribe(struct couche_nl *nl)
 {
 	int grp = genl_ctrl_resolve_grp(nl->sk, COUCHE_GENL_NAME, COUCHE_GENL_MCGRP_EVENTS);
 
@@ -293,7 +251,7 @@ static struct nla_policy dev_policy[COUCHE_DEV_A_MAX + 1] = {
 	[COUCHE_DEV_A_READ_CORRECTED] = U64, [COUCHE_DEV_A_READ_UNCORRECTABLE] = U64,
 };
 
-struct nla_policy ctl_tier_policy[COUCHE_TIER_A_MAX + 1] = {
+struct nla_policy couche_nl_tier_policy[COUCHE_TIER_A_MAX + 1] = {
 	[COUCHE_TIER_A_INDEX] = U8, [COUCHE_TIER_A_NAME] = STR, [COUCHE_TIER_A_KIND] = U8,
 	[COUCHE_TIER_A_K] = U32, [COUCHE_TIER_A_CHUNK_SECTORS] = U32,
 	[COUCHE_TIER_A_SLOTS] = U32, [COUCHE_TIER_A_USED] = U32,
@@ -302,18 +260,18 @@ struct nla_policy ctl_tier_policy[COUCHE_TIER_A_MAX + 1] = {
 	[COUCHE_TIER_A_WM_HIGH] = U32,
 };
 
-struct nla_policy ctl_member_policy[COUCHE_MEMBER_A_MAX + 1] = {
+struct nla_policy couche_nl_member_policy[COUCHE_MEMBER_A_MAX + 1] = {
 	[COUCHE_MEMBER_A_INDEX] = U8, [COUCHE_MEMBER_A_DEV] = STR,
 	[COUCHE_MEMBER_A_STATE] = U8, [COUCHE_MEMBER_A_READ_ERRORS] = U64,
 };
 
-struct nla_policy ctl_param_policy[COUCHE_PARAM_A_MAX + 1] = {
+struct nla_policy couche_nl_param_policy[COUCHE_PARAM_A_MAX + 1] = {
 	[COUCHE_PARAM_A_MAX_MIGRATIONS] = U32, [COUCHE_PARAM_A_MIGRATION_MBPS] = U32,
 	[COUCHE_PARAM_A_HEAT_HALFLIFE_S] = U32, [COUCHE_PARAM_A_CACHE_MB] = U32,
 	[COUCHE_PARAM_A_RESERVE_PCT] = U32,
 };
 
-int ctl_nl_parse(struct nl_msg *msg, struct nlattr **tb)
+int couche_nl_parse(struct nl_msg *msg, struct nlattr **tb)
 {
 	struct nlmsghdr *h = nlmsg_hdr(msg);
 
