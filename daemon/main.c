@@ -26,6 +26,8 @@
 #include "agent.h"
 #include "agent_metrics.h"
 #include "config.h"
+#include "controller.h"
+#include "duration.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,7 +43,11 @@ static const char usage[] =
 	"                         [--log-level=debug|info|warn|error] [--state-dir=DIR]\n"
 	"       couchestord check-config --config=FILE\n"
 	"       couchestord query-iops --config=FILE VOLUME\n"
-	"       couchestord controller ...   (not in this build)\n"
+	"       couchestord controller [--config=FILE] [--leader-elect=true|false]\n"
+	"                         [--kubeconfig=FILE] [--namespace=NS] [--cloud-provider=P]\n"
+	"                         [--metrics-address=[ADDR]:PORT] [--health-address=[ADDR]:PORT]\n"
+	"                         [--leader-elect-lease-duration=15s] [--leader-elect-renew-deadline=10s]\n"
+	"                         [--leader-elect-retry-period=2s] [--leader-elect-resource-name=NAME]\n"
 	"\n"
 	"The agent follows every dm-couche volume on this node: each policy\n"
 	"interval it reads extent heat over netlink, plans moves (thresholds per\n"
@@ -57,7 +63,22 @@ struct opts {
 	const char *node, *config, *cloud, *metrics_addr, *health_addr, *log_format, *log_level;
 	const char *state_dir;
 	bool dry_run, once;
+	/* controller */
+	struct cs_controller_opts ctl;
+	bool controller;
 };
+
+/* --name=DURATION into seconds; false if it is not one. */
+static bool duration_opt(const char *v, double *s)
+{
+	const char *why;
+	uint64_t ms;
+
+	if (cs_duration_parse(v, &ms, &why) || !ms)
+		return false;
+	*s = ms / 1000.0;
+	return true;
+}
 
 static const char *opt(const char *arg, const char *name)
 {
@@ -88,6 +109,26 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->log_level = v;
 		else if ((v = opt(argv[i], "--state-dir")))
 			o->state_dir = v;
+		else if (o->controller && (v = opt(argv[i], "--kubeconfig")))
+			o->ctl.kubeconfig = v;
+		else if (o->controller && !strcmp(argv[i], "--leader-elect"))
+			o->ctl.leader_elect = true;
+		else if (o->controller && (v = opt(argv[i], "--leader-elect")) &&
+			 (!strcmp(v, "true") || !strcmp(v, "false")))
+			o->ctl.leader_elect = !strcmp(v, "true");
+		else if (o->controller && (v = opt(argv[i], "--namespace")))
+			o->ctl.ns = v;
+		else if (o->controller && (v = opt(argv[i], "--leader-elect-resource-name")))
+			o->ctl.lease_name = v;
+		else if (o->controller && (v = opt(argv[i], "--leader-elect-lease-duration")) &&
+			 duration_opt(v, &o->ctl.lease_s))
+			;
+		else if (o->controller && (v = opt(argv[i], "--leader-elect-renew-deadline")) &&
+			 duration_opt(v, &o->ctl.renew_s))
+			;
+		else if (o->controller && (v = opt(argv[i], "--leader-elect-retry-period")) &&
+			 duration_opt(v, &o->ctl.retry_s))
+			;
 		else if (!strcmp(argv[i], "--dry-run"))
 			o->dry_run = true;
 		else if (!strcmp(argv[i], "--once"))
@@ -422,9 +463,27 @@ int main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	if (!strcmp(argv[1], "controller")) {
-		fprintf(stderr, "couchestord: the controller role is not in this build yet; "
-			"run 'couchestord agent' on each node\n");
-		return 2;
+		struct cs_config *cfg;
+
+		o.controller = true;
+		o.ctl.leader_elect = true;
+		o.ctl.lease_name = "couchestor-controller";
+		o.ctl.lease_s = 15;
+		o.ctl.renew_s = 10;
+		o.ctl.retry_s = 2;
+		r = parse_opts(argc, argv, &o);
+		if (r) {
+			fputs(usage, r > 0 ? stdout : stderr);
+			return r > 0 ? 0 : 2;
+		}
+		cfg = malloc(sizeof(*cfg));
+		if (!cfg || load_config(&o, cfg, false)) {
+			free(cfg);
+			return 1;
+		}
+		r = cs_controller_run(cfg, &o.ctl);
+		free(cfg);
+		return r;
 	}
 	if (!strcmp(argv[1], "query-iops")) {
 		if (argc < 3 || argv[argc - 1][0] == '-' || parse_opts(argc - 1, argv, &o)) {

@@ -11,13 +11,17 @@ prometheus curl gnuplot-nox e2fsprogs xfsprogs clang libclang-rt-14-dev"
 # errors a rewrite fixes): unpacked here, not installed, so the host's
 # arrays and initramfs are left alone.
 mdadm_dir=/var/cache/couchestor/mdadm
+# Debian's kubectl (kubernetes-client), the second client the Kubernetes
+# test double is checked with: unpacked too, so that a kubectl already on
+# the machine (another package owns /usr/bin/kubectl) is left alone.
+kubectl_dir=/var/cache/couchestor/kubectl
 need=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need="$need $p"
 done
-[ -z "$need" ] && [ -x $mdadm_dir/sbin/mdadm ] && exit 0
+[ -z "$need" ] && [ -x $mdadm_dir/sbin/mdadm ] && [ -x $kubectl_dir/kubectl ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing packages:$need (or $mdadm_dir); run as root or install them" >&2
+	echo "deps: missing packages:$need (or $mdadm_dir, $kubectl_dir); run as root or install them" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -33,5 +37,14 @@ if [ ! -x $mdadm_dir/sbin/mdadm ]; then
 	(cd "$tmp" && apt-get download -qq mdadm && dpkg -x mdadm_*.deb "$tmp/x")
 	mkdir -p $mdadm_dir/sbin
 	install -m 755 "$tmp/x/sbin/mdadm" $mdadm_dir/sbin/mdadm
+	rm -rf "$tmp"
+fi
+if [ ! -x $kubectl_dir/kubectl ]; then
+	echo "deps: unpacking Debian's kubectl into $kubectl_dir"
+	tmp=$(mktemp -d)
+	chown _apt "$tmp" 2>/dev/null || chmod 1777 "$tmp"
+	(cd "$tmp" && apt-get download -qq kubernetes-client && dpkg -x kubernetes-client_*.deb "$tmp/x")
+	mkdir -p $kubectl_dir
+	install -m 755 "$tmp/x/usr/bin/kubectl" $kubectl_dir/kubectl
 	rm -rf "$tmp"
 fi

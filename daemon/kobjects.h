@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * couchestord: the Kubernetes objects the controller follows, decoded to
+ * what it uses: PersistentVolumeClaims and their annotations, the
+ * PersistentVolumes they are bound to (node and dm name), StoragePolicies
+ * and CoucheStorNodes (one per node: the intents the controller publishes
+ * in spec, what the agent reports in status).
+ */
+#ifndef COUCHESTORD_KOBJECTS_H
+#define COUCHESTORD_KOBJECTS_H
+
+#include <json-c/json.h>
+
+#define CS_ANN_POLICY "couchestor.io/policy"
+#define CS_ANN_FORCE_TIER "couchestor.io/force-tier"
+#define CS_ANN_NODE "couchestor.io/node"
+#define CS_ANN_DM_NAME "couchestor.io/dm-name"
+
+#define CS_NODES_PATH "/apis/couchestor.io/v1alpha1/couchestornodes"
+#define CS_POLICIES_PATH "/apis/couchestor.io/v1alpha1/storagepolicies"
+
+struct cs_k_pvc {
+	char uid[40], ns[64], name[254];
+	char volume[254];	/* spec.volumeName: the PV */
+	char policy[320];	/* the annotation, as written */
+	char force_tier[32];
+};
+
+struct cs_k_pv {
+	char uid[40], name[254];
+	char node[254];		/* the annotation, else a required hostname affinity */
+	char dm_name[254];	/* the annotation, else the PV's name */
+};
+
+struct cs_k_policy {
+	char uid[40], ns[64], name[254];
+	long generation;
+	char invalid[256];	/* why the spec is refused; empty if it is good */
+	struct json_object *spec, *status;
+};
+
+struct cs_k_node {
+	char uid[40], name[254], rv[32];
+	struct json_object *spec, *status;
+};
+
+void *cs_k_pvc_decode(struct json_object *o);
+void *cs_k_pv_decode(struct json_object *o);
+void *cs_k_policy_decode(struct json_object *o);
+void *cs_k_node_decode(struct json_object *o);
+void cs_k_free(void *item);
+void cs_k_policy_free(void *item);
+void cs_k_node_free(void *item);
+
+/*
+ * A StoragePolicy spec as the guide writes it: tiers[] named hot, warm
+ * or cold with a non-negative iopsThreshold, no tier twice; migration's
+ * strategy, schedule (cron), cooldownPeriod (duration), maxConcurrent.
+ * 0, or -1 with the first thing wrong in @why.
+ */
+int cs_k_policy_check(struct json_object *spec, char *why, size_t len);
+
+/* A string at a dotted path of @o ("metadata.name"), or NULL. */
+const char *cs_k_str(struct json_object *o, const char *path);
+
+#endif /* COUCHESTORD_KOBJECTS_H */

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * couchestord: Kubernetes API calls.  Every call has a timeout and can be
+ * aborted; TLS is verified against the configured CA (or the system's);
+ * the service account token is re-read every minute, as client-go does,
+ * because the kubelet rotates it.  Watches are newline-delimited JSON
+ * whose lines libcurl hands over in arbitrary pieces: buffered to '\n'.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "kube.h"
+
+/* A list page or an object bigger than this is not one we asked for. */
+#define MAX_REPLY	(64u << 20)
+#define MAX_LINE	(16u << 20)
+#define TOKEN_REFRESH_S	60
+
+static double mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int cs_kube_init(struct cs_kube *k, const struct cs_kube_cfg *cfg, const int *abort)
+{
+	memset(k, 0, sizeof(*k));
+	k->cfg = cfg;
+	k->abort = abort;
+	k->curl = curl_easy_init();
+	return k->curl ? 0 : -ENOMEM;
+}
+
+void cs_kube_close(struct cs_kube *k)
+{
+	if (k->curl)
+		curl_easy_cleanup(k->curl);
+	k->curl = NULL;
+	memset(k->token, 0, sizeof(k->token));
+}
+
+void cs_kube_reply_free(struct cs_kube_reply *r)
+{
+	if (r->body)
+		json_object_put(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static void load_token(struct cs_kube *k, bool force)
+{
+	struct timespec now;
+	FILE *f;
+	size_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!k->cfg->token_file[0]) {
+		if (k->cfg->token)
+			snprintf(k->token, sizeof(k->token), "%s", k->cfg->token);
+		return;
+	}
+	if (!force && k->token[0] && now.tv_sec - k->token_read.tv_sec < TOKEN_REFRESH_S)
+		return;
+	f = fopen(k->cfg->token_file, "r");
+	if (!f)
+		return;		/* keep the last one: the 401 will tell */
+	n = fread(k->token, 1, sizeof(k->token) - 1, f);
+	fclose(f);
+	k->token[n] = '\0';
+	k->token[strcspn(k->token, "\r\n")] = '\0';
+	k->token_read = now;
+}
+
+static int check_abort(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	const int *abort = arg;
+
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	return abort && __atomic_load_n(abort, __ATOMIC_RELAXED);
+}
+
+struct sink {
+	char *data;
+	size_t len, cap, max;
+	bool too_big;
+	/* streaming: */
+	cs_kube_event_fn fn;
+	void *arg;
+	bool stopped;
+	long status;
+	struct cs_kube *k;
+};
+
+static int grow(struct sink *s, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (s->len + more + 1 <= s->cap)
+		return 0;
+	if (s->len + more > s->max) {
+		s->too_big = true;
+		return -1;
+	}
+	cap = s->cap ? s->cap : 16384;
+	while (cap < s->len + more + 1)
+		cap *= 2;
+	p = realloc(s->data, cap);
+	if (!p)
+		return -1;
+	s->data = p;
+	s->cap = cap;
+	return 0;
+}
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+
+	if (grow(s, n))
+		return 0;	/* aborts the transfer */
+	memcpy(s->data + s->len, ptr, n);
+	s->len += n;
+	s->data[s->len] = '\0';
+	return n;
+}
+
+/* Each complete line to the callback; the rest waits for its newline. */
+static size_t stream(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb, start = 0, i;
+	long code = 0;
+
+	curl_easy_getinfo(s->k->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 200)
+		return collect(ptr, size, nmemb, arg);	/* an error Status, read whole */
+	if (collect(ptr, size, nmemb, arg) != n)
+		return 0;
+	for (i = 0; i < s->len; i++) {
+		struct json_object *ev;
+
+		if (s->data[i] != '\n')
+			continue;
+		s->data[i] = '\0';
+		ev = json_tokener_parse(s->data + start);
+		start = i + 1;
+		if (!ev)
+			continue;	/* a blank or broken line: the next one counts */
+		if (s->fn(ev, s->arg)) {
+			json_object_put(ev);
+			s->stopped = true;
+			return 0;
+		}
+		json_object_put(ev);
+	}
+	memmove(s->data, s->data + start, s->len - start);
+	s->len -= start;
+	s->data[s->len] = '\0';
+	return n;
+}
+
+static void take_status(struct cs_kube_reply *r)
+{
+	struct json_object *v;
+
+	if (!r->body || r->status < 300)
+		return;
+	if (json_object_object_get_ex(r->body, "reason", &v))
+		snprintf(r->reason, sizeof(r->reason), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(r->body, "message", &v))
+		snprintf(r->message, sizeof(r->message), "%s", json_object_get_string(v));
+}
+
+static void setup(struct cs_kube *k, CURL *c, const char *method, const char *url,
+		  struct curl_slist *hdrs, long timeout_ms, char *cerr)
+{
+	const struct cs_kube_cfg *cfg = k->cfg;
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* A watch can be quiet for minutes: keepalives find a dead peer. */
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "couchestord");
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cfg->ca_pem) {
+		struct curl_blob b = { cfg->ca_pem, cfg->ca_len, CURL_BLOB_NOCOPY };
+
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
+	} else if (cfg->ca_file[0]) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_file);
+	}
+	if (cfg->cert_pem) {
+		struct curl_blob b = { cfg->cert_pem, cfg->cert_len, CURL_BLOB_NOCOPY };
+
+		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &b);
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (cfg->cert_file[0]) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->cert_file);
+	}
+	if (cfg->key_pem) {
+		struct curl_blob b = { cfg->key_pem, cfg->key_len, CURL_BLOB_NOCOPY };
+
+		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &b);
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (cfg->key_file[0]) {
+		curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->key_file);
+	}
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, check_abort);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)k->abort);
+}
+
+static int perform(struct cs_kube *k, const char *method, const char *path, const char *ctype,
+		   const char *body, long timeout_ms, struct sink *s, struct cs_kube_reply *r)
+{
+	char url[1024 + 4096], auth[8300], cerr[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL, *h;
+	CURL *c = k->curl;
+	CURLcode rc;
+
+	memset(r, 0, sizeof(*r));
+	if (snprintf(url, sizeof(url), "%s%s", k->cfg->server, path) >= (int)sizeof(url)) {
+		snprintf(r->message, sizeof(r->message), "request path too long");
+		return -1;
+	}
+	load_token(k, false);
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (k->token[0]) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", k->token);
+		h = curl_slist_append(hdrs, auth);
+		hdrs = h ?: hdrs;
+	}
+	if (ctype) {
+		char ct[128];
+
+		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+		h = curl_slist_append(hdrs, ct);
+		hdrs = h ?: hdrs;
+	}
+	/* No "Expect: 100-continue" round trip for a body. */
+	h = curl_slist_append(hdrs, "Expect:");
+	hdrs = h ?: hdrs;
+	setup(k, c, method, url, hdrs, timeout_ms, cerr);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s->fn ? stream : collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	rc = curl_easy_perform(c);
+	curl_slist_free_all(hdrs);
+	memset(auth, 0, sizeof(auth));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	if (s->stopped)
+		return 0;
+	if (rc != CURLE_OK) {
+		if (rc == CURLE_ABORTED_BY_CALLBACK)
+			snprintf(r->message, sizeof(r->message), "aborted");
+		else if (s->too_big)
+			snprintf(r->message, sizeof(r->message), "answer over %u MiB", MAX_REPLY >> 20);
+		else
+			snprintf(r->message, sizeof(r->message), "%s", cerr[0] ? cerr :
+				 curl_easy_strerror(rc));
+		/* A watch the server ends by closing is a normal end. */
+		if (s->fn && r->status == 200 && rc != CURLE_ABORTED_BY_CALLBACK &&
+		    rc != CURLE_OPERATION_TIMEDOUT)
+			return 0;
+		r->status = s->fn && r->status == 200 ? 200 : 0;
+		return -1;
+	}
+	if (s->len && (!s->fn || r->status != 200))
+		r->body = json_tokener_parse(s->data);
+	take_status(r);
+	return 0;
+}
+
+int cs_kube_request(struct cs_kube *k, const char *method, const char *path,
+		    const char *ctype, const char *body, long timeout_ms,
+		    struct cs_kube_reply *r)
+{
+	struct sink s = { .max = MAX_REPLY, .k = k };
+	int ret = perform(k, method, path, ctype, body, timeout_ms, &s, r);
+
+	free(s.data);
+	return ret;
+}
+
+long cs_kube_backoff_ms(int n, long max_ms)
+{
+	long ms = 200;
+
+	while (n-- > 0 && ms < max_ms)
+		ms *= 2;
+	if (ms > max_ms)
+		ms = max_ms;
+	/* 0.8x to 1.2x: callers that failed together do not retry together. */
+	return ms * (80 + random() % 41) / 100;
+}
+
+static bool retryable(long status)
+{
+	return status == 0 || status == 429 || status == 500 || status == 502 || status == 503 ||
+		status == 504;
+}
+
+int cs_kube_call(struct cs_kube *k, const char *method, const char *path,
+		 const char *ctype, struct json_object *body, long deadline_ms,
+		 struct cs_kube_reply *r)
+{
+	const char *text = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) :
+		NULL;
+	double end = mono_s() + deadline_ms / 1000.0, left;
+	bool relogged = false;
+	int attempt = 0, ret;
+	long wait;
+
+	for (;;) {
+		left = end - mono_s();
+		ret = cs_kube_request(k, method, path, ctype, text,
+				      left > 0.05 ? (long)(left * 1000) : 50, r);
+		if (r->status == 401 && !relogged && k->cfg->token_file[0]) {
+			relogged = true;
+			load_token(k, true);
+			cs_kube_reply_free(r);
+			continue;
+		}
+		if (!retryable(r->status) || (k->abort && __atomic_load_n(k->abort, __ATOMIC_RELAXED)))
+			return ret;
+		wait = cs_kube_backoff_ms(attempt++, 5000);
+		if (r->status == 429) {
+			curl_off_t ra = 0;
+
+			/* The server says when: up to 10 s of it. */
+			if (!curl_easy_getinfo(k->curl, CURLINFO_RETRY_AFTER, &ra) && ra > 0)
+				wait = ra > 10 ? 10000 : (long)ra * 1000;
+		}
+		if (mono_s() + wait / 1000.0 >= end)
+			return ret;
+		cs_kube_reply_free(r);
+		while (wait > 0 && !(k->abort && __atomic_load_n(k->abort, __ATOMIC_RELAXED))) {
+			usleep((wait > 100 ? 100 : wait) * 1000);
+			wait -= 100;
+		}
+	}
+}
+
+int cs_kube_stream(struct cs_kube *k, const char *path, long timeout_ms,
+		   cs_kube_event_fn fn, void *arg, struct cs_kube_reply *r)
+{
+	struct sink s = { .max = MAX_LINE, .fn = fn, .arg = arg, .k = k };
+	int ret = perform(k, "GET", path, NULL, NULL, timeout_ms, &s, r);
+
+	if (!ret && r->status != 200 && !s.stopped)
+		ret = (int)r->status;
+	free(s.data);
+	return ret;
+}
+
+const char *cs_kube_escape(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *s && n + 4 < len; s++) {
+		unsigned char c = *s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			buf[n++] = c;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[c >> 4];
+			buf[n++] = hex[c & 15];
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+const char *cs_kube_time(char *buf, size_t len, bool micro)
+{
+	struct timespec t;
+	struct tm tm;
+	char s[32];
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	gmtime_r(&t.tv_sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (micro)
+		snprintf(buf, len, "%s.%06ldZ", s, t.tv_nsec / 1000);
+	else
+		snprintf(buf, len, "%sZ", s);
+	return buf;
+}
+
+int cs_kube_parse_time(const char *s, struct timespec *t)
+{
+	struct tm tm = { 0 };
+	const char *p;
+	long us = 0;
+	int digits = 0;
+
+	if (!s)
+		return -1;
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 6)
+				us = us * 10 + (*p - '0');
+		while (digits < 6) {
+			us *= 10;
+			digits++;
+		}
+	}
+	if (strcmp(p, "Z"))
+		return -1;
+	t->tv_sec = timegm(&tm);
+	t->tv_nsec = us * 1000;
+	return 0;
+}
