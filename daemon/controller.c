@@ -329,9 +329,13 @@ static int write_node(struct ctl *c, const struct cs_world *w, const struct cs_n
 	json_object_put(o);
 	if (ret || (r.status != 200 && r.status != 201)) {
 		/* 409: the cache is behind; the watch brings the new one and we go again. */
-		if (r.status != 409)
-			cs_log(CS_WARN, "cannot write the node's intents", "node", n->node, "error",
-			       r.message, NULL);
+		if (r.status != 409) {
+			char code[16];
+
+			snprintf(code, sizeof(code), "%ld", r.status);
+			cs_log(CS_WARN, "cannot write the node's intents", "node", n->node, "status",
+			       code, "error", r.message, NULL);
+		}
 		cs_kube_reply_free(&r);
 		return -1;
 	}

@@ -28,7 +28,7 @@ under /_double/, needs no token:
     POST /_double/compact forgets history: old resourceVersions get 410,
                           open watches get an ERROR 410 and end
     GET  /_double/stats   {"requests": {"METHOD /path": n}, "writes":
-                          {"token": n}}
+                          {"token": {"METHOD /path": n}}}
 """
 import argparse
 import base64
@@ -211,12 +211,16 @@ class Handler(BaseHTTPRequestHandler):
     def fail(self, code, reason, message, details=None):
         self.send_json(code, status(code, reason, message, details))
 
-    def body(self):
+    def read_body(self):
+        # Read before any answer: what is left unread would be taken for
+        # the next request on this keep-alive connection.
         n = int(self.headers.get("Content-Length") or 0)
-        data = self.rfile.read(n) if n else b""
-        if not data:
+        self.raw_body = self.rfile.read(n) if n else b""
+
+    def body(self):
+        if not self.raw_body:
             return None
-        return json.loads(data)
+        return json.loads(self.raw_body)
 
     def token(self):
         a = self.headers.get("Authorization") or ""
@@ -231,6 +235,7 @@ class Handler(BaseHTTPRequestHandler):
         u = urlparse(self.path)
         q = {k: v[-1] for k, v in parse_qs(u.query).items()}
         what = "%s %s" % (method, self.path)
+        self.read_body()
         if u.path.startswith("/_double/"):
             return self.control(method, u.path)
         st = self.server
@@ -256,7 +261,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.fail(401, "Unauthorized", "Unauthorized")
         if method in ("POST", "PUT", "PATCH", "DELETE"):
             with st.stats_lock:
-                st.stats["writes"][tok] = st.stats["writes"].get(tok, 0) + 1
+                w = st.stats["writes"].setdefault(tok, {})
+                w[key] = w.get(key, 0) + 1
         try:
             self.route(method, u.path, q)
         except (BrokenPipeError, ConnectionResetError):
