@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "agent.h"
+#include "agent_kube.h"
 #include "cron.h"
 #include "log.h"
 #include "promclient.h"
@@ -42,6 +43,7 @@ int cs_agent_init(struct cs_agent *a, const struct cs_config *cfg, const char *n
 
 static void vol_free(struct cs_vol *v)
 {
+	free(v->intent.cfg);
 	free(v->pending);
 	free(v->heat);
 	free(v->tier);
@@ -103,9 +105,14 @@ static void load_history(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 	}
 }
 
+const struct cs_config *cs_vol_config(const struct cs_agent *a, const struct cs_vol *v)
+{
+	return v->intent.cfg ? v->intent.cfg : &a->cfg;
+}
+
 static void save_history(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 {
-	uint32_t cool = a->cfg.migration.cooldown_s;
+	uint32_t cool = cs_vol_config(a, v)->migration.cooldown_s;
 	char err[600];
 
 	if (!a->state_dir[0] || !v->dev.uuid[0])
@@ -163,25 +170,25 @@ static void drop_unseen(struct cs_agent *a)
 }
 
 /* The config's tier named as kernel tier @t, or NULL. */
-static const struct cs_tier_cfg *cfg_tier(const struct cs_agent *a, const struct couche_vol *d,
+static const struct cs_tier_cfg *cfg_tier(const struct cs_config *c, const struct couche_vol *d,
 					  int t)
 {
 	int i;
 
-	for (i = 0; i < a->cfg.nr_tiers; i++)
-		if (!strcmp(a->cfg.tiers[i].name, d->tiers[t].name))
-			return &a->cfg.tiers[i];
+	for (i = 0; i < c->nr_tiers; i++)
+		if (!strcmp(c->tiers[i].name, d->tiers[t].name))
+			return &c->tiers[i];
 	return NULL;
 }
 
 /* Kernel tiers the config does not name: the agent leaves them alone. */
-static uint32_t unmanaged_tiers(const struct cs_agent *a, const struct couche_vol *d)
+static uint32_t unmanaged_tiers(const struct cs_config *c, const struct couche_vol *d)
 {
 	uint32_t mask = 0;
 	int t;
 
 	for (t = 0; t < d->nr_tiers; t++)
-		if (!cfg_tier(a, d, t))
+		if (!cfg_tier(c, d, t))
 			mask |= 1u << t;
 	return mask;
 }
@@ -253,10 +260,10 @@ static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
 	 * one's (all of them for the fastest), so no extent wants it first.
 	 */
 	for (t = 0; t < d->nr_tiers; t++)
-		if (cfg_tier(a, d, t))
+		if (cfg_tier(cs_vol_config(a, v), d, t))
 			slowest = t;
 	for (t = 0; t < d->nr_tiers; t++) {
-		const struct cs_tier_cfg *c = cfg_tier(a, d, t);
+		const struct cs_tier_cfg *c = cfg_tier(cs_vol_config(a, v), d, t);
 
 		ts[t].slots = d->tiers[t].slots;
 		ts[t].used = d->tiers[t].used;
@@ -276,18 +283,21 @@ static void tier_states(const struct cs_agent *a, const struct cs_vol *v,
  */
 static void apply_params(struct cs_agent *a, struct cs_vol *v)
 {
+	const struct cs_config *c = cs_vol_config(a, v);
 	const struct {
 		int attr;
 		const char *key, *name;
 		uint32_t want;
+		bool policy_sets;
 	} knob[] = {
 		{ COUCHE_PARAM_A_MAX_MIGRATIONS, "migration.concurrent_migrations",
-		  "max_migrations", a->cfg.migration.concurrent_migrations },
+		  "max_migrations", c->migration.concurrent_migrations,
+		  v->intent.sets_concurrency },
 		{ COUCHE_PARAM_A_HEAT_HALFLIFE_S, "policy.sampling_window", "heat_halflife_s",
-		  a->cfg.policy.sampling_window_s < COUCHE_HALFLIFE_S_MAX ?
-		  a->cfg.policy.sampling_window_s : COUCHE_HALFLIFE_S_MAX },
+		  c->policy.sampling_window_s < COUCHE_HALFLIFE_S_MAX ?
+		  c->policy.sampling_window_s : COUCHE_HALFLIFE_S_MAX, false },
 		{ COUCHE_PARAM_A_MIGRATION_MBPS, "migration.migration_mbps", "migration_mbps",
-		  a->cfg.migration.migration_mbps },
+		  c->migration.migration_mbps, false },
 	};
 	uint32_t want[COUCHE_PARAM_A_MAX + 1] = { 0 }, mask = 0, *now = v->dev.params;
 	char from[16], to[16];
@@ -297,7 +307,8 @@ static void apply_params(struct cs_agent *a, struct cs_vol *v)
 	if (a->cfg.migration.dry_run)
 		return;		/* dry run: change nothing in the kernel */
 	for (i = 0; i < sizeof(knob) / sizeof(knob[0]); i++) {
-		if (!cs_config_line(&a->cfg, knob[i].key) || now[knob[i].attr] == knob[i].want)
+		if ((!cs_config_line(&a->cfg, knob[i].key) && !knob[i].policy_sets) ||
+		    now[knob[i].attr] == knob[i].want)
 			continue;
 		want[knob[i].attr] = knob[i].want;
 		mask |= 1u << knob[i].attr;
@@ -316,7 +327,9 @@ static void apply_params(struct cs_agent *a, struct cs_vol *v)
 		snprintf(from, sizeof(from), "%u", now[knob[i].attr]);
 		snprintf(to, sizeof(to), "%u", knob[i].want);
 		cs_log(CS_INFO, "volume parameter set from the config", "volume", v->name,
-		       "param", knob[i].name, "from", from, "to", to, "key", knob[i].key, NULL);
+		       "param", knob[i].name, "from", from, "to", to, "key",
+		       knob[i].policy_sets ? "StoragePolicy migration.maxConcurrent" : knob[i].key,
+		       NULL);
 		now[knob[i].attr] = knob[i].want;
 	}
 }
@@ -416,16 +429,16 @@ static void scale_heat(struct cs_vol *v)
 	}
 }
 
-static bool in_schedule(const struct cs_agent *a, uint32_t now)
+static bool in_schedule(const struct cs_config *c, uint32_t now)
 {
 	struct cs_cron cron;
 	time_t t = now;
 	struct tm tm;
 	char err[128];
 
-	if (!a->cfg.migration.schedule[0])
+	if (!c->migration.schedule[0])
 		return true;
-	if (cs_cron_parse(a->cfg.migration.schedule, &cron, err, sizeof(err)))
+	if (cs_cron_parse(c->migration.schedule, &cron, err, sizeof(err)))
 		return false;	/* validated at load; never reached */
 	localtime_r(&t, &tm);
 	return cs_cron_match(&cron, &tm);
@@ -487,7 +500,7 @@ static void execute(struct cs_agent *a, struct cs_vol *v, const struct cs_plan *
  */
 static void note_unmanaged(struct cs_agent *a, struct cs_vol *v)
 {
-	uint32_t un = unmanaged_tiers(a, &v->dev);
+	uint32_t un = unmanaged_tiers(cs_vol_config(a, v), &v->dev);
 	int t;
 
 	for (t = 0; t < v->dev.nr_tiers; t++) {
@@ -516,11 +529,106 @@ static void leave_unmanaged(struct cs_vol *v)
 			v->flags[i] |= COUCHE_EXTENT_F_PINNED;
 }
 
+/* Written extents not in tier @t, and the written ones not pinned. */
+static uint32_t not_in(const struct cs_vol *v, int t, uint32_t *unpinned)
+{
+	uint32_t i, n = 0;
+
+	*unpinned = 0;
+	for (i = 0; i < v->nr; i++) {
+		if (v->tier[i] == COUCHE_TIER_NONE)
+			continue;
+		if (v->tier[i] != t)
+			n++;
+		if (!(v->flags[i] & COUCHE_EXTENT_F_PINNED))
+			(*unpinned)++;
+	}
+	return n;
+}
+
+static void force_log(const struct cs_vol *v, const char *what, const char *tier)
+{
+	cs_log(CS_INFO, what, "volume", v->name, "tier", tier, "pvc",
+	       v->intent.pvc[0] ? v->intent.pvc : "-", NULL);
+}
+
+/*
+ * couchestor.io/force-tier: the whole volume in one tier, the policy kept
+ * out.  A linear tier takes a kernel PIN of every extent (they move there
+ * and stay, across reboots); the kernel pins nothing to a raid6 tier, so
+ * there the agent moves the extents itself and holds them.  Removing the
+ * annotation unpins.  True while the volume is forced (no planning).
+ */
+static bool apply_force(struct cs_agent *a, struct cs_vol *v)
+{
+	struct cs_vol_intent *in = &v->intent;
+	uint32_t left, unpinned;
+	int t, r;
+
+	if (!in->force_tier[0]) {
+		if (in->applied[0] && !a->cfg.migration.dry_run && v->nr) {
+			r = in->held ? 0 : cs_kernel_unpin(&a->k, v->name, 0, v->nr - 1);
+			if (r)
+				cs_log(CS_WARN, "cannot unpin the volume", "volume", v->name, "error",
+				       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
+			else
+				force_log(v, "force-tier removed: the volume is unpinned", in->applied);
+			if (!r)
+				in->applied[0] = '\0';
+			in->held = false;
+		}
+		in->error[0] = '\0';
+		return false;
+	}
+	t = couche_vol_tier_index(&v->dev, in->force_tier);
+	if (t < 0 || strcmp(v->dev.tiers[t].name, in->force_tier)) {
+		snprintf(in->error, sizeof(in->error), "the volume has no tier named %s",
+			 in->force_tier);
+		return false;
+	}
+	in->error[0] = '\0';
+	if (a->cfg.migration.dry_run)
+		return true;
+	if (strcmp(in->applied, in->force_tier) && in->applied[0] && !in->held && v->nr)
+		cs_kernel_unpin(&a->k, v->name, 0, v->nr - 1);	/* another tier before */
+	left = not_in(v, t, &unpinned);
+	if (v->dev.tiers[t].kind == COUCHE_TIER_RAID6) {
+		/* Held by the agent; moved a range at a time, when nothing is queued. */
+		if (!in->held || strcmp(in->applied, in->force_tier))
+			force_log(v, "force-tier: moving the volume to a raid6 tier and holding it there",
+				  in->force_tier);
+		in->held = true;
+		snprintf(in->applied, sizeof(in->applied), "%s", in->force_tier);
+		if (left && !v->dev.mig_queued && !v->dev.mig_running && v->nr) {
+			r = cs_kernel_migrate(&a->k, v->name, 0, v->nr - 1, t);
+			if (r)
+				snprintf(in->error, sizeof(in->error), "%s", a->k.nl.err[0] ?
+					 a->k.nl.err : strerror(-r));
+		}
+		return true;
+	}
+	in->held = false;
+	if (strcmp(in->applied, in->force_tier) || unpinned) {
+		r = v->nr ? cs_kernel_pin(&a->k, v->name, 0, v->nr - 1, t) : 0;
+		if (r) {
+			snprintf(in->error, sizeof(in->error), "%s", a->k.nl.err[0] ? a->k.nl.err :
+				 strerror(-r));
+			cs_log(CS_WARN, "cannot pin the volume for force-tier", "volume", v->name,
+			       "tier", in->force_tier, "error", in->error, NULL);
+			return true;
+		}
+		if (strcmp(in->applied, in->force_tier))
+			force_log(v, "force-tier: the volume is pinned", in->force_tier);
+		snprintf(in->applied, sizeof(in->applied), "%s", in->force_tier);
+	}
+	return true;
+}
+
 static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 {
 	struct cs_policy_cfg pc = {
-		.cooldown_s = a->cfg.migration.cooldown_s,
-		.batch_size = a->cfg.migration.batch_size,
+		.cooldown_s = cs_vol_config(a, v)->migration.cooldown_s,
+		.batch_size = cs_vol_config(a, v)->migration.batch_size,
 		.halflife_s = v->dev.params[COUCHE_PARAM_A_HEAT_HALFLIFE_S] ?: 300,
 	};
 	struct cs_tier_state ts[COUCHE_MAX_TIERS];
@@ -535,6 +643,8 @@ static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 		       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
 		return;
 	}
+	if (apply_force(a, v))
+		return;
 	leave_unmanaged(v);
 	prom_scale(a, v, pc.halflife_s);
 	scale_heat(v);
@@ -549,9 +659,9 @@ static void plan_volume(struct cs_agent *a, struct cs_vol *v, uint32_t now)
 	}
 	v->want_up = plan.want_up;
 	v->want_down = plan.want_down;
-	if (plan.nr_moves && !in_schedule(a, now))
+	if (plan.nr_moves && !in_schedule(cs_vol_config(a, v), now))
 		cs_log(CS_DEBUG, "outside the migration schedule", "volume", v->name,
-		       "schedule", a->cfg.migration.schedule, NULL);
+		       "schedule", cs_vol_config(a, v)->migration.schedule, NULL);
 	else if (plan.nr_moves)
 		execute(a, v, &plan, now);
 	cs_plan_free(&plan);
@@ -618,6 +728,8 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 		v->dev = list[i];
 		if (fresh)
 			load_history(a, v, now);
+		if (a->kube)
+			cs_agent_kube_intents(a, a->kube, v);
 		note_unmanaged(a, v);
 		apply_params(a, v);
 		if (!(v->dev.flags & (COUCHE_DEV_F_SUSPENDED | COUCHE_DEV_F_READ_ONLY |
@@ -626,6 +738,8 @@ bool cs_agent_cycle(struct cs_agent *a, uint32_t now)
 	}
 	free(list);
 	drop_unseen(a);
+	if (a->kube)
+		cs_agent_kube_report(a, a->kube);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	a->last_cycle_s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	a->cycles++;

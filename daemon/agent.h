@@ -12,6 +12,21 @@
 #include "policy.h"
 #include "promworker.h"
 
+struct cs_agent_kube;
+
+/* What Kubernetes asks of a volume (agent_kube.c), and what came of it. */
+struct cs_vol_intent {
+	bool named;			/* the node's intents list this volume */
+	bool loaded;			/* our last report was read back */
+	char pvc[320], policy[320];
+	char force_tier[32];		/* wanted */
+	char applied[32];		/* done by us (also read back after a restart) */
+	bool held;			/* a raid6 target: held by the agent, not pinned */
+	char error[256];		/* why the force-tier cannot be done */
+	struct cs_config *cfg;		/* config.yaml with the policy over it; NULL: none */
+	bool sets_concurrency;		/* the policy has maxConcurrent */
+};
+
 /* One volume the agent follows: 10 bytes per extent. */
 struct cs_vol {
 	char name[COUCHE_DEV_NAME_LEN];
@@ -29,6 +44,7 @@ struct cs_vol {
 	uint32_t unmanaged;		/* tiers (bits) the config does not name */
 	struct cs_move *pending;	/* issued, not seen done */
 	uint32_t nr_pending, cap_pending;
+	struct cs_vol_intent intent;
 };
 
 struct cs_agent {
@@ -45,7 +61,11 @@ struct cs_agent {
 	double last_cycle_s;
 	uint64_t cycles;
 	void *metrics;		/* struct cs_metrics, see metrics.h */
+	struct cs_agent_kube *kube;	/* NULL: config.yaml alone */
 };
+
+/* The config that governs @v: a StoragePolicy over config.yaml, or config.yaml. */
+const struct cs_config *cs_vol_config(const struct cs_agent *a, const struct cs_vol *v);
 
 int cs_agent_init(struct cs_agent *a, const struct cs_config *cfg, const char *node);
 bool cs_agent_cycle(struct cs_agent *a, uint32_t now);

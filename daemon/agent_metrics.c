@@ -101,6 +101,9 @@ int cs_agent_metrics_declare(struct cs_metrics *m)
 	r |= cs_metrics_histogram(m, "couchestor_policy_cycle_seconds",
 				  "Time of one policy cycle over every volume.", NULL,
 				  cycle_bounds, sizeof(cycle_bounds) / sizeof(cycle_bounds[0]));
+	r |= cs_metrics_gauge(m, "couchestor_kube_api_up",
+			      "1 if the Kubernetes API answers (or the agent runs without one).",
+			      NULL);
 	r |= cs_metrics_gauge(m, "couchestor_prometheus_up",
 			      "1 if the last Prometheus query worked (or none is configured).",
 			      NULL);

@@ -232,7 +232,8 @@ static int list(struct cs_informer *in)
 		struct json_object *items, *md, *v;
 		size_t i;
 
-		n = snprintf(path, sizeof(path), "%s?limit=%ld", in->path, in->page);
+		n = snprintf(path, sizeof(path), "%s%climit=%ld", in->path,
+			     strchr(in->path, '?') ? '&' : '?', in->page);
 		if (cont[0])
 			snprintf(path + n, sizeof(path) - n, "&continue=%s",
 				 cs_kube_escape(cont, esc, sizeof(esc)));
@@ -332,8 +333,8 @@ static void *run(void *arg)
 		in->watches++;
 		pthread_mutex_unlock(&in->lock);
 		secs = WATCH_MIN_S + random() % WATCH_MIN_S;
-		snprintf(path, sizeof(path), "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s"
-			 "&timeoutSeconds=%ld", in->path, rv, secs);
+		snprintf(path, sizeof(path), "%s%cwatch=1&allowWatchBookmarks=true&resourceVersion=%s"
+			 "&timeoutSeconds=%ld", in->path, strchr(in->path, '?') ? '&' : '?', rv, secs);
 		ret = cs_kube_stream(&in->kube, path, (secs + 30) * 1000, on_line, in, &r);
 		if (stopping(in)) {
 			cs_kube_reply_free(&r);

@@ -24,7 +24,7 @@ struct cs_informer_slot {
 };
 
 struct cs_informer {
-	char path[512];		/* "/api/v1/persistentvolumeclaims" */
+	char path[512];		/* "/api/v1/persistentvolumeclaims", maybe with "?fieldSelector=..." */
 	char what[64];		/* "persistentvolumeclaims", for logs */
 	cs_informer_decode_fn decode;
 	void (*free_item)(void *item);

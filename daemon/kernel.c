@@ -116,24 +116,42 @@ int cs_kernel_read_extents(struct cs_kernel *k, const char *volume, uint32_t nr,
 	return check(k, r == -EINTR ? 0 : r);
 }
 
-int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
-		      uint32_t last, unsigned int tier)
+/* MIGRATE, PIN (@tier >= 0) or UNPIN (@tier < 0) of extents @first..@last. */
+static int range_cmd(struct cs_kernel *k, uint8_t cmd, const char *volume, uint32_t first,
+		     uint32_t last, int tier)
 {
 	struct nl_msg *msg;
 
 	if (!k->up)
 		return -ENOTCONN;
-	msg = couche_nl_msg(&k->nl, COUCHE_CMD_MIGRATE, 0);
+	msg = couche_nl_msg(&k->nl, cmd, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_string(msg, COUCHE_DEV_A_NAME, volume) ||
 	    nla_put_u32(msg, COUCHE_DEV_A_FIRST, first) ||
 	    nla_put_u32(msg, COUCHE_DEV_A_LAST, last) ||
-	    nla_put_u8(msg, COUCHE_DEV_A_TIER_INDEX, tier)) {
+	    (tier >= 0 && nla_put_u8(msg, COUCHE_DEV_A_TIER_INDEX, tier))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	return check(k, couche_nl_run(&k->nl, msg, NULL, NULL));
+}
+
+int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
+		      uint32_t last, unsigned int tier)
+{
+	return range_cmd(k, COUCHE_CMD_MIGRATE, volume, first, last, (int)tier);
+}
+
+int cs_kernel_pin(struct cs_kernel *k, const char *volume, uint32_t first, uint32_t last,
+		  unsigned int tier)
+{
+	return range_cmd(k, COUCHE_CMD_PIN, volume, first, last, (int)tier);
+}
+
+int cs_kernel_unpin(struct cs_kernel *k, const char *volume, uint32_t first, uint32_t last)
+{
+	return range_cmd(k, COUCHE_CMD_UNPIN, volume, first, last, -1);
 }
 
 int cs_kernel_set_params(struct cs_kernel *k, const char *volume, const uint32_t *params,

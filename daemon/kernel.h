@@ -24,6 +24,10 @@ int cs_kernel_read_extents(struct cs_kernel *k, const char *volume, uint32_t nr,
 			   uint32_t *heat, uint8_t *tier, uint8_t *flags, bool *changed);
 int cs_kernel_migrate(struct cs_kernel *k, const char *volume, uint32_t first,
 		      uint32_t last, unsigned int tier);
+/* Pins extents to @tier (a linear tier: they move there); unpins them. */
+int cs_kernel_pin(struct cs_kernel *k, const char *volume, uint32_t first, uint32_t last,
+		  unsigned int tier);
+int cs_kernel_unpin(struct cs_kernel *k, const char *volume, uint32_t first, uint32_t last);
 /* Sets the parameters in @mask (bits COUCHE_PARAM_A_*) to @params[attr]. */
 int cs_kernel_set_params(struct cs_kernel *k, const char *volume, const uint32_t *params,
 			 uint32_t mask);

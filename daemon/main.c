@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "agent.h"
+#include "agent_kube.h"
 #include "agent_metrics.h"
 #include "config.h"
 #include "controller.h"
@@ -41,6 +42,7 @@ static const char usage[] =
 	"                         [--metrics-address=[ADDR]:PORT] [--health-address=[ADDR]:PORT]\n"
 	"                         [--dry-run] [--once] [--log-format=logfmt|json]\n"
 	"                         [--log-level=debug|info|warn|error] [--state-dir=DIR]\n"
+	"                         [--kubeconfig=FILE]\n"
 	"       couchestord check-config --config=FILE\n"
 	"       couchestord query-iops --config=FILE VOLUME\n"
 	"       couchestord controller [--config=FILE] [--leader-elect=true|false]\n"
@@ -109,7 +111,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->log_level = v;
 		else if ((v = opt(argv[i], "--state-dir")))
 			o->state_dir = v;
-		else if (o->controller && (v = opt(argv[i], "--kubeconfig")))
+		else if ((v = opt(argv[i], "--kubeconfig")))
 			o->ctl.kubeconfig = v;
 		else if (o->controller && !strcmp(argv[i], "--leader-elect"))
 			o->ctl.leader_elect = true;
@@ -213,14 +215,26 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void update_readiness(struct cs_http *h, const struct cs_agent *a)
+static void update_readiness(struct cs_http *h, struct cs_agent *a, struct cs_metrics *m)
 {
-	char why[512];
+	char why[512], kwhy[700], note[700];
+	const char *n;
+	bool up = cs_agent_kube_up(a->kube, kwhy, sizeof(kwhy));
 
-	if (cs_agent_ready(a, why, sizeof(why)))
-		cs_http_set_ready(h, cs_agent_ready_note(a, why, sizeof(why)));
-	else
+	cs_metrics_set(m, "couchestor_kube_api_up", NULL, up);
+	if (!cs_agent_ready(a, why, sizeof(why))) {
 		cs_http_set_not_ready(h, "%s", why);
+		return;
+	}
+	n = cs_agent_ready_note(a, why, sizeof(why));
+	if (up) {
+		cs_http_set_ready(h, n);
+		return;
+	}
+	/* The kernel side works on: ready, and it says what it lacks. */
+	snprintf(note, sizeof(note), "degraded: Kubernetes API unreachable, intents as last "
+		 "seen%s%s", n ? ", " : "", n ? n : "");
+	cs_http_set_ready(h, note);
 }
 
 static bool same_listen(const struct cs_config *a, const struct cs_config *b)
@@ -310,13 +324,14 @@ static int run_agent(const struct opts *o)
 	struct cs_config *cfg = malloc(sizeof(*cfg));
 	struct cs_agent *a = malloc(sizeof(*a));
 	struct cs_metrics *m = cs_metrics_new();
+	struct cs_agent_kube kube;
 	struct pollfd pfd[2];
 	struct cs_http http;
 	char err[256], host[128];
 	int64_t next = 0;
 	sigset_t set;
 	bool stop = false;
-	int sfd, r = 1;
+	int sfd = -1, r = 1;
 
 	if (!cfg || !a || !m || cs_agent_metrics_declare(m)) {
 		cs_log(CS_ERROR, "out of memory", NULL);
@@ -334,6 +349,8 @@ static int run_agent(const struct opts *o)
 	if (a->state_dir[0] && access(a->state_dir, W_OK))
 		cs_log(CS_WARN, "state directory not writable: cooldowns will not survive a restart",
 		       "dir", a->state_dir, "error", strerror(errno), NULL);
+	if (cs_agent_kube_start(a, &kube, o->ctl.kubeconfig))
+		goto out_early;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -361,7 +378,7 @@ static int run_agent(const struct opts *o)
 			bool done = cs_agent_cycle(a, now_s());
 
 			cs_agent_metrics_publish(m, a, done);
-			update_readiness(&http, a);
+			update_readiness(&http, a, m);
 			next = now + (int64_t)a->cfg.policy.interval_s * 1000;
 			if (o->once)
 				break;
@@ -401,6 +418,8 @@ static int run_agent(const struct opts *o)
 	log_usage(a);
 	cs_http_stop(&http);
 out:
+	cs_agent_kube_stop(&kube);
+out_early:
 	cs_agent_exit(a);
 	cs_metrics_free(m);
 	free(a);

@@ -36,7 +36,8 @@ tap_section() {
 
 tap_section "userspace unit tests (couchestorctl, couchestord)" "make unit" make -s unit
 tap_section "couchestord with a real Prometheus" "tools/test-prometheus.sh" tools/test-prometheus.sh
-tap_section "libFuzzer: config, Prometheus replies, netlink decoders" "tools/fuzz.sh" tools/fuzz.sh
+tap_section "libFuzzer: config, Prometheus replies, netlink decoders, watch lines" "tools/fuzz.sh" tools/fuzz.sh
+tap_section "couchestord and Kubernetes (API server double, kubectl)" "tools/kube/run-tests.sh" tools/kube/run-tests.sh
 
 echo "=== DKMS"
 if tools/dkms-test.sh > "$log" 2>&1; then
@@ -52,6 +53,16 @@ grep -E '^(not )?ok |^    not ok|^    #|^selftests:|VM did not' "$log"
 p=$(sed -n 's/^selftests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
 f=$(sed -n 's/^selftests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
 [ -n "$p" ] || { echo "VM selftests gave no result"; tail -n 40 "$log"; fail=$((fail + 1)); }
+[ $rc = 0 ] || [ "${f:-0}" != 0 ] || fail=$((fail + 1))
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+
+echo "=== End to end: Kubernetes intents on a real volume (host API double, agent in the VM)"
+tools/kube/vm-e2e.sh > "$log" 2>&1
+rc=$?
+grep -E '^(not )?ok |^    not ok|^e2e:' "$log"
+p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
+f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
+[ -n "$p" ] || { echo "the e2e run gave no result"; tail -n 40 "$log"; fail=$((fail + 1)); }
 [ $rc = 0 ] || [ "${f:-0}" != 0 ] || fail=$((fail + 1))
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
 

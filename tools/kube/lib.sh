@@ -1,7 +1,7 @@
 # Shared helpers of the Kubernetes tests (tools/kube/tests/*.sh): the API
 # server double over TLS, a kubeconfig per token, Debian's kubectl.
 # TAP output, as the VM selftests.
-top=$(cd "$(dirname "$0")/../../.." && pwd)
+top=${top:-$(cd "$(dirname "$0")/../../.." && pwd)}
 . "$top/selftests/lib.sh"
 KUBECTL=${KUBECTL:-/var/cache/couchestor/kubectl/kubectl}
 D=$(mktemp -d /tmp/kube-test.XXXXXX)

@@ -45,7 +45,7 @@ if [ -n "$DEBUG_KERNEL" ]; then
 else
 	for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
 		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay dm-zero dm-cache dm-cache-smq \
-		 md-mod faulty ext4 xfs; do
+		 md-mod faulty ext4 xfs virtio_net; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		install -D -m 644 "$ko" "$stage$ko"
@@ -60,4 +60,6 @@ echo /lib/modules/dm-couche.ko >> "$stage/etc/modules.load"
 cp -r "$top/selftests" "$stage/selftests"
 cp "$top/tools/vm/demo-guest.sh" "$stage/selftests/demo.sh"
 cp "$top/tools/bench/bench-guest.sh" "$stage/selftests/bench.sh"
+# Files a host-side test hands to the guest (tools/kube/vm-e2e.sh).
+if [ -n "${VM_EXTRA:-}" ]; then cp -r "$VM_EXTRA" "$stage/extra"; fi
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

@@ -25,6 +25,8 @@ vm_disks() {
 }
 
 # vm_boot <log> <command line under /selftests> [timeout s]
+# VM_NIC=user,model=virtio-net-pci gives the guest 10.0.2.15, and the
+# host's loopback as 10.0.2.2 (qemu's user networking).
 vm_boot() {
 	log=$1 run=$2 limit=${3:-2400}
 	set -- 
@@ -32,7 +34,7 @@ vm_boot() {
 		set -- "$@" -drive "file=$BUILD/disk$i.img,if=virtio,format=raw,cache=writeback,discard=unmap"
 	done
 	timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu max \
-		-smp 2 -m "$VM_MEM" -nographic -no-reboot -nic none \
+		-smp 2 -m "$VM_MEM" -nographic -no-reboot -nic "${VM_NIC:-none}" \
 		-kernel "$KIMAGE" -initrd "$BUILD/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 loglevel=4 couche.run=$run" \
 		"$@" < /dev/null 2>&1 | tr -d '\r' | tee "$log" | grep --line-buffered -v '^\[' 

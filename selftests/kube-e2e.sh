@@ -1,0 +1,58 @@
+#!/bin/sh
+# The guest half of tools/kube/vm-e2e.sh (not run by run.sh alone): the
+# agent on a real dm-couche volume follows its node's intents from the
+# host's API server double. The host has applied the guide's
+# StoragePolicy and test PVC, bound it to a PV that names this node and
+# volume, and annotated couchestor.io/force-tier=warm; once the agent
+# reports the volume all in warm, the host removes the annotation.
+. ./lib.sh
+CTL=couchestorctl
+LEN=102400		# 50 extents
+pinned() { $CTL extents $VOL | awk '$NF ~ /P/' | wc -l; }
+[ -s /extra/kubeconfig ]
+ok $? "the host handed over a kubeconfig for its API server (10.0.2.2)"
+wipe $META $HOT $WARM $COLD
+check "create volume" dmsetup create $VOL --table "$(table $LEN)"
+check "write 50 MiB" pattern write $DEV 0 12800 88
+is "$(tier_used hot) $(tier_used warm)" "50 0" "all 50 extents start in hot"
+cat > /tmp/agent-k.yaml <<'YAML'
+policy:
+  interval: 2s
+tiers:
+  hot:
+    iops_threshold: 100
+  warm:
+    iops_threshold: 10
+  cold:
+    iops_threshold: 0
+agent:
+  metrics_address: "127.0.0.1:8080"
+  health_address: "127.0.0.1:8081"
+YAML
+couchestord agent --node-name=vm --config=/tmp/agent-k.yaml --kubeconfig=/extra/kubeconfig \
+	--state-dir= > /tmp/agent-k.log 2>&1 &
+agent=$!
+i=0; while [ "$(tier_used warm)" != 50 ] && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+is "$(tier_used warm)" 50 "force-tier=warm: all 50 extents moved to warm (${i} s)"
+is "$(pinned)" 50 "and pinned there"
+grep -q 'msg="force-tier: the volume is pinned" volume=vol0 tier=warm pvc=default/test-nutanix-pvc' /tmp/agent-k.log
+ok $? "the agent's log says so, naming the PVC"
+grep -q 'msg="StoragePolicy applies to the volume" volume=vol0 policy=couchestor-system/nutanix-tiered-policy' /tmp/agent-k.log
+ok $? "the guide's StoragePolicy applies to the volume"
+dmsetup table $VOL | grep -q "max_migrations 3 "
+ok $? "its maxConcurrent 3 is the kernel's max_migrations ($(dmsetup table $VOL | grep -o 'max_migrations [0-9]*'))"
+# The host removes the annotation once the agent reports the volume done.
+i=0; while [ "$(pinned)" != 0 ] && [ $i -lt 90 ]; do sleep 1; i=$((i + 1)); done
+is "$(pinned)" 0 "the annotation removed: the volume is unpinned (${i} s)"
+grep -q 'msg="force-tier removed: the volume is unpinned" volume=vol0' /tmp/agent-k.log
+ok $? "and the log says so"
+wget -qO- http://127.0.0.1:8080/metrics | grep -q '^couchestor_kube_api_up 1'
+ok $? "couchestor_kube_api_up 1"
+check "data intact" pattern verify $DEV 0 12800 88
+sleep 3
+kill -TERM $agent
+wait $agent
+ok $? "the agent stops on SIGTERM"
+grep -E 'level=(warn|error)' /tmp/agent-k.log | diag
+check "remove" dmsetup remove $VOL
+done_testing

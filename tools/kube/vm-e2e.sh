@@ -1,0 +1,78 @@
+#!/bin/sh
+# End to end: the install guide's StoragePolicy and test PVC on the host's
+# API server double, the controller on the host, the agent in a VM on a
+# real dm-couche volume (selftests/kube-e2e.sh), reaching the double as
+# 10.0.2.2 over qemu's user network.  The PVC is annotated
+# couchestor.io/force-tier=warm; once the agent reports the volume all in
+# warm, the annotation is removed and the agent unpins it.  Then the
+# Events and the policy's status are checked here.  Ends "e2e: N passed,
+# M failed".
+BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build/vm-e2e}
+. "$(dirname "$0")/../vm/vm.sh"		# sets top
+. "$top/tools/kube/lib.sh"
+start_double
+$K create namespace couchestor-system > /dev/null
+$K apply --validate=false -f "$top/tools/kube/testdata/storage-policy-nutanix.yaml" > /dev/null
+sed '/^---$/,$d' "$top/tools/kube/testdata/test-volume-nutanix.yaml" > "$D/pvc.yaml"
+$K apply --validate=false -f "$D/pvc.yaml" > /dev/null
+cat > "$D/pv.yaml" <<YAML
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: pvc-0f4e2c1a
+  annotations:
+    couchestor.io/node: vm
+    couchestor.io/dm-name: vol0
+spec:
+  capacity: {storage: 50Gi}
+  accessModes: [ReadWriteOnce]
+  claimRef: {namespace: default, name: test-nutanix-pvc}
+YAML
+$K apply --validate=false -f "$D/pv.yaml" > /dev/null
+$K -n default patch pvc test-nutanix-pvc --type=merge -p '{"spec":{"volumeName":"pvc-0f4e2c1a"}}' > /dev/null
+$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier=warm > /dev/null
+controller ctl t1 --leader-elect=false
+wait_until 15 sh -c "$K get couchestornode vm > /dev/null 2>&1"
+ok $? "the controller published node vm's intents"
+
+extra=$D/extra
+mkdir -p "$extra"
+cp "$D/pki/ca.crt" "$extra/ca.crt"
+API=https://10.0.2.2:$PORT kubeconfig t2 /extra/ca.crt > "$extra/kubeconfig"
+
+# The user's side, while the guest runs: drop the annotation once done.
+(
+	wait_until 400 sh -c "[ \"\$($K get couchestornode vm -o jsonpath='{.status.volumes[0].forceTierProgress}')\" = done ]" &&
+		date +%s > "$D/done-at" &&
+		$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier- > /dev/null
+) &
+echo $! >> "$D/pids"
+
+vm_disks
+VM_EXTRA=$extra vm_prepare > /dev/null || exit 1
+VM_NIC=user,model=virtio-net-pci vm_boot "$BUILD/e2e.log" "run.sh,kube-e2e.sh" 900 > /dev/null
+vm_rc=$?
+grep -E '^    (not )?ok |^    #' "$BUILD/e2e.log" | sed 's/^    //'
+guest_pass=$(grep -cE '^    ok ' "$BUILD/e2e.log")
+guest_fail=$(grep -cE '^    not ok ' "$BUILD/e2e.log")
+grep -q '^COUCHE-VM-RESULT' "$BUILD/e2e.log"
+ok $? "the VM ran the guest half to the end (log: $BUILD/e2e.log)"
+[ -s "$D/done-at" ]
+ok $? "the agent reported the volume done in warm (forceTierProgress done)"
+reasons=$($K -n default get events --field-selector involvedObject.name=test-nutanix-pvc -o jsonpath='{range .items[*]}{.reason} {end}')
+echo "# events on the PVC: $reasons"
+[ "$(echo "$reasons" | tr ' ' '\n' | grep -c '^TierChangeRequested$')" = 2 ]
+ok $? "two TierChangeRequested Events on the PVC: warm asked, then removed"
+echo "$reasons" | grep -qw TierChanged
+ok $? "and TierChanged: the agent reported the volume moved from hot to warm"
+$K -n default get events --field-selector involvedObject.name=test-nutanix-pvc,reason=TierChanged -o jsonpath='{.items[0].message}' > "$D/msg"
+grep -q "volume vol0 is now in tier warm" "$D/msg"
+ok $? "saying: $(cat "$D/msg")"
+is "$($K -n couchestor-system get storagepolicy nutanix-tiered-policy -o jsonpath='{.status.volumes} {.status.volumesByTier.warm}')" \
+	"1 1" "the policy's status: one volume, in warm"
+done_e2e() {
+	hp=$((T - FAILED)); hf=$FAILED
+	echo "e2e: $((hp + guest_pass)) passed, $((hf + guest_fail)) failed"
+	[ $((hf + guest_fail)) = 0 ] && [ $vm_rc = 0 ]
+}
+done_e2e
