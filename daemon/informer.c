@@ -165,7 +165,7 @@ static int apply(struct cs_informer *in, struct json_object *ev)
 	if (!strcmp(type, "BOOKMARK"))
 		return 0;
 	uid = meta(obj, "uid");
-	if (!uid || strlen(uid) >= sizeof(in->slots[0].uid))
+	if (!uid || !uid[0] || strlen(uid) >= sizeof(in->slots[0].uid))
 		return 0;
 	if (!strcmp(type, "DELETED")) {
 		del(in, uid);
@@ -258,7 +258,7 @@ static int list(struct cs_informer *in)
 				const char *uid = meta(o, "uid");
 				void *item;
 
-				if (!uid || strlen(uid) >= sizeof(fresh.slots[0].uid))
+				if (!uid || !uid[0] || strlen(uid) >= sizeof(fresh.slots[0].uid))
 					continue;
 				item = in->decode(o);
 				if (item && put(&fresh, uid, item)) {

@@ -96,6 +96,7 @@ struct sink {
 	size_t len, cap, max;
 	bool too_big;
 	/* streaming: */
+	struct cs_kube_lines lines;
 	cs_kube_event_fn fn;
 	void *arg;
 	bool stopped;
@@ -138,39 +139,77 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+int cs_kube_lines_feed(struct cs_kube_lines *l, const char *data, size_t n,
+		       cs_kube_event_fn fn, void *arg)
+{
+	size_t start = 0, i, from;
+	char *p;
+
+	if (l->len + n + 1 > l->cap) {
+		size_t cap = l->cap ? l->cap : 16384;
+
+		if (l->len + n > l->max)
+			return -1;
+		while (cap < l->len + n + 1)
+			cap *= 2;
+		p = realloc(l->buf, cap);
+		if (!p)
+			return -1;
+		l->buf = p;
+		l->cap = cap;
+	}
+	from = l->len;
+	memcpy(l->buf + l->len, data, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+	/* Only the new bytes can hold a newline: the old ones had none. */
+	for (i = from; i < l->len; i++) {
+		struct json_object *ev;
+		int stop;
+
+		if (l->buf[i] != '\n')
+			continue;
+		l->buf[i] = '\0';
+		ev = json_tokener_parse(l->buf + start);
+		start = i + 1;
+		if (!ev)
+			continue;	/* a blank or broken line: the next one counts */
+		stop = fn(ev, arg);
+		json_object_put(ev);
+		if (stop) {
+			l->len = 0;
+			return 1;
+		}
+	}
+	memmove(l->buf, l->buf + start, l->len - start);
+	l->len -= start;
+	l->buf[l->len] = '\0';
+	return 0;
+}
+
+void cs_kube_lines_free(struct cs_kube_lines *l)
+{
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
+}
+
 /* Each complete line to the callback; the rest waits for its newline. */
 static size_t stream(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct sink *s = arg;
-	size_t n = size * nmemb, start = 0, i;
+	size_t n = size * nmemb;
 	long code = 0;
+	int r;
 
 	curl_easy_getinfo(s->k->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200)
 		return collect(ptr, size, nmemb, arg);	/* an error Status, read whole */
-	if (collect(ptr, size, nmemb, arg) != n)
-		return 0;
-	for (i = 0; i < s->len; i++) {
-		struct json_object *ev;
-
-		if (s->data[i] != '\n')
-			continue;
-		s->data[i] = '\0';
-		ev = json_tokener_parse(s->data + start);
-		start = i + 1;
-		if (!ev)
-			continue;	/* a blank or broken line: the next one counts */
-		if (s->fn(ev, s->arg)) {
-			json_object_put(ev);
-			s->stopped = true;
-			return 0;
-		}
-		json_object_put(ev);
-	}
-	memmove(s->data, s->data + start, s->len - start);
-	s->len -= start;
-	s->data[s->len] = '\0';
-	return n;
+	r = cs_kube_lines_feed(&s->lines, ptr, n, s->fn, s->arg);
+	if (r > 0)
+		s->stopped = true;
+	if (r < 0)
+		s->too_big = true;
+	return r ? 0 : n;
 }
 
 static void take_status(struct cs_kube_reply *r)
@@ -371,12 +410,14 @@ int cs_kube_call(struct cs_kube *k, const char *method, const char *path,
 int cs_kube_stream(struct cs_kube *k, const char *path, long timeout_ms,
 		   cs_kube_event_fn fn, void *arg, struct cs_kube_reply *r)
 {
-	struct sink s = { .max = MAX_LINE, .fn = fn, .arg = arg, .k = k };
+	struct sink s = { .max = MAX_REPLY, .fn = fn, .arg = arg, .k = k,
+			  .lines = { .max = MAX_LINE } };
 	int ret = perform(k, "GET", path, NULL, NULL, timeout_ms, &s, r);
 
 	if (!ret && r->status != 200 && !s.stopped)
 		ret = (int)r->status;
 	free(s.data);
+	cs_kube_lines_free(&s.lines);
 	return ret;
 }
 

@@ -13,6 +13,9 @@
 
 #include "kubeconfig.h"
 
+/* A watch line, decoded; nonzero stops the stream. */
+typedef int (*cs_kube_event_fn)(struct json_object *ev, void *arg);
+
 struct cs_kube {
 	const struct cs_kube_cfg *cfg;
 	void *curl;		/* CURL * */
@@ -50,9 +53,6 @@ int cs_kube_call(struct cs_kube *k, const char *method, const char *path,
 		 const char *ctype, struct json_object *body, long deadline_ms,
 		 struct cs_kube_reply *r);
 
-/* A watch line, decoded; nonzero stops the stream. */
-typedef int (*cs_kube_event_fn)(struct json_object *ev, void *arg);
-
 /*
  * A watch: @fn for each line, however the bytes come.  0 when the server
  * ended it (or @fn stopped it), -1 if the connection failed, or the HTTP
@@ -60,6 +60,21 @@ typedef int (*cs_kube_event_fn)(struct json_object *ev, void *arg);
  */
 int cs_kube_stream(struct cs_kube *k, const char *path, long timeout_ms,
 		   cs_kube_event_fn fn, void *arg, struct cs_kube_reply *r);
+
+/* A watch stream's bytes, as they come, into lines. */
+struct cs_kube_lines {
+	char *buf;
+	size_t len, cap, max;	/* max: the longest line taken */
+};
+
+/*
+ * Appends @n bytes; @fn gets each complete line, decoded (a line that is
+ * not JSON is skipped).  0, 1 if @fn stopped, -1 for a line over max or
+ * no memory.
+ */
+int cs_kube_lines_feed(struct cs_kube_lines *l, const char *data, size_t n,
+		       cs_kube_event_fn fn, void *arg);
+void cs_kube_lines_free(struct cs_kube_lines *l);
 
 /* @s with every character but [A-Za-z0-9-_.~] %-escaped, for a query. */
 const char *cs_kube_escape(const char *s, char *buf, size_t len);

@@ -15,11 +15,12 @@ nl=$(pkg-config --cflags --libs libnl-3.0 libnl-genl-3.0 json-c)
 declare -A src=(
 	[config]="daemon/config.c daemon/cron.c daemon/duration.c $(pkg-config --cflags --libs yaml-0.1)"
 	[prom]="daemon/promclient.c $(pkg-config --cflags --libs libcurl json-c)"
-	[netlink]="lib/couche/*.c daemon/kernel.c daemon/log.c $nl"
+	[netlink]="$(ls lib/couche/*.c | grep -v /test_) daemon/kernel.c daemon/log.c $nl"
+	[kube]="daemon/kube.c daemon/informer.c daemon/kobjects.c daemon/base64.c daemon/cron.c daemon/duration.c daemon/log.c $(pkg-config --cflags --libs libcurl json-c) -lpthread"
 )
 n=0
 fail=0
-for t in config prom netlink; do
+for t in config prom netlink kube; do
 	n=$((n + 1))
 	# shellcheck disable=SC2086
 	if ! $CC $flags -o "$out/fuzz_$t" "fuzz/fuzz_$t.c" ${src[$t]} > "$out/$t.build.log" 2>&1; then
