@@ -529,15 +529,17 @@ static void leave_unmanaged(struct cs_vol *v)
 			v->flags[i] |= COUCHE_EXTENT_F_PINNED;
 }
 
-/* Written extents not in tier @t, and the written ones not pinned. */
-static uint32_t not_in(const struct cs_vol *v, int t, uint32_t *unpinned)
+/* Written extents not in tier @t, the written ones not pinned, all written. */
+static uint32_t not_in(const struct cs_vol *v, int t, uint32_t *unpinned, uint32_t *written)
 {
 	uint32_t i, n = 0;
 
 	*unpinned = 0;
+	*written = 0;
 	for (i = 0; i < v->nr; i++) {
 		if (v->tier[i] == COUCHE_TIER_NONE)
 			continue;
+		(*written)++;
 		if (v->tier[i] != t)
 			n++;
 		if (!(v->flags[i] & COUCHE_EXTENT_F_PINNED))
@@ -562,20 +564,38 @@ static void force_log(const struct cs_vol *v, const char *what, const char *tier
 static bool apply_force(struct cs_agent *a, struct cs_vol *v)
 {
 	struct cs_vol_intent *in = &v->intent;
-	uint32_t left, unpinned;
+	const struct couche_vol_tier *tt;
+	uint32_t left, unpinned, written, room, need;
+	char err[700];
 	int t, r;
 
+	if (!in->force_loaded) {
+		/* What a previous run applied: from the state file, else its report. */
+		char tier[32];
+		int held;
+
+		in->force_loaded = true;
+		if (!cs_state_load_force(a->state_dir, v->dev.uuid, tier, sizeof(tier), &held) &&
+		    tier[0]) {
+			snprintf(in->applied, sizeof(in->applied), "%s", tier);
+			in->held = held;
+		}
+	}
 	if (!in->force_tier[0]) {
 		if (in->applied[0] && !a->cfg.migration.dry_run && v->nr) {
 			r = in->held ? 0 : cs_kernel_unpin(&a->k, v->name, 0, v->nr - 1);
-			if (r)
+			if (r) {
+				snprintf(in->error, sizeof(in->error), "cannot unpin: %s",
+					 a->k.nl.err[0] ? a->k.nl.err : strerror(-r));
 				cs_log(CS_WARN, "cannot unpin the volume", "volume", v->name, "error",
-				       a->k.nl.err[0] ? a->k.nl.err : strerror(-r), NULL);
-			else
-				force_log(v, "force-tier removed: the volume is unpinned", in->applied);
-			if (!r)
-				in->applied[0] = '\0';
+				       in->error, NULL);
+				return true;	/* still pinned: plan nothing, try again */
+			}
+			force_log(v, "force-tier removed: the volume is unpinned", in->applied);
+			in->applied[0] = '\0';
 			in->held = false;
+			if (cs_state_save_force(a->state_dir, v->dev.uuid, "", 0, err, sizeof(err)))
+				cs_log(CS_WARN, "cannot update the force-tier state", "error", err, NULL);
 		}
 		in->error[0] = '\0';
 		return false;
@@ -586,17 +606,46 @@ static bool apply_force(struct cs_agent *a, struct cs_vol *v)
 			 in->force_tier);
 		return false;
 	}
-	in->error[0] = '\0';
 	if (a->cfg.migration.dry_run)
 		return true;
-	if (strcmp(in->applied, in->force_tier) && in->applied[0] && !in->held && v->nr)
-		cs_kernel_unpin(&a->k, v->name, 0, v->nr - 1);	/* another tier before */
-	left = not_in(v, t, &unpinned);
-	if (v->dev.tiers[t].kind == COUCHE_TIER_RAID6) {
+	tt = &v->dev.tiers[t];
+	left = not_in(v, t, &unpinned, &written);
+	/*
+	 * A pin covers unwritten extents too: the kernel then places their
+	 * first writes in the tier, and fails them if it is full.  So the
+	 * whole volume must fit; for a held raid6 target, its written part.
+	 */
+	room = tt->slots > tt->reserve ? tt->slots - tt->reserve : 0;
+	need = tt->kind == COUCHE_TIER_RAID6 ? written : v->nr;
+	if (strcmp(in->applied, in->force_tier) && need > room) {
+		snprintf(in->error, sizeof(in->error), "the volume (%u extents%s) does not fit in "
+			 "tier %s (room for %u past its reserve)", need,
+			 tt->kind == COUCHE_TIER_RAID6 ? " written" : "", in->force_tier, room);
+		if (strcmp(in->error, in->last_error))
+			cs_log(CS_WARN, "force-tier refused", "volume", v->name, "tier",
+			       in->force_tier, "error", in->error, NULL);
+		snprintf(in->last_error, sizeof(in->last_error), "%s", in->error);
+		return false;
+	}
+	in->error[0] = '\0';
+	if (strcmp(in->applied, in->force_tier) && in->applied[0] && !in->held && v->nr) {
+		/* Pinned to another tier before: the kernel refuses a pin over a pin. */
+		r = cs_kernel_unpin(&a->k, v->name, 0, v->nr - 1);
+		if (r) {
+			snprintf(in->error, sizeof(in->error), "cannot unpin from %s: %s", in->applied,
+				 a->k.nl.err[0] ? a->k.nl.err : strerror(-r));
+			return true;
+		}
+	}
+	if (tt->kind == COUCHE_TIER_RAID6) {
 		/* Held by the agent; moved a range at a time, when nothing is queued. */
-		if (!in->held || strcmp(in->applied, in->force_tier))
+		if (!in->held || strcmp(in->applied, in->force_tier)) {
 			force_log(v, "force-tier: moving the volume to a raid6 tier and holding it there",
 				  in->force_tier);
+			if (cs_state_save_force(a->state_dir, v->dev.uuid, in->force_tier, 1, err,
+						sizeof(err)))
+				cs_log(CS_WARN, "cannot save the force-tier state", "error", err, NULL);
+		}
 		in->held = true;
 		snprintf(in->applied, sizeof(in->applied), "%s", in->force_tier);
 		if (left && !v->dev.mig_queued && !v->dev.mig_running && v->nr) {
@@ -607,8 +656,11 @@ static bool apply_force(struct cs_agent *a, struct cs_vol *v)
 		}
 		return true;
 	}
-	in->held = false;
-	if (strcmp(in->applied, in->force_tier) || unpinned) {
+	if (strcmp(in->applied, in->force_tier) || unpinned || in->held) {
+		/* Saved first: a restart after the pin still knows to undo it. */
+		if (cs_state_save_force(a->state_dir, v->dev.uuid, in->force_tier, 0, err,
+					sizeof(err)))
+			cs_log(CS_WARN, "cannot save the force-tier state", "error", err, NULL);
 		r = v->nr ? cs_kernel_pin(&a->k, v->name, 0, v->nr - 1, t) : 0;
 		if (r) {
 			snprintf(in->error, sizeof(in->error), "%s", a->k.nl.err[0] ? a->k.nl.err :
@@ -620,6 +672,7 @@ static bool apply_force(struct cs_agent *a, struct cs_vol *v)
 		if (strcmp(in->applied, in->force_tier))
 			force_log(v, "force-tier: the volume is pinned", in->force_tier);
 		snprintf(in->applied, sizeof(in->applied), "%s", in->force_tier);
+		in->held = false;
 	}
 	return true;
 }

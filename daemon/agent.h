@@ -22,7 +22,9 @@ struct cs_vol_intent {
 	char force_tier[32];		/* wanted */
 	char applied[32];		/* done by us (also read back after a restart) */
 	bool held;			/* a raid6 target: held by the agent, not pinned */
-	char error[256];		/* why the force-tier cannot be done */
+	bool force_loaded;		/* <uuid>.force read from the state dir */
+	char error[320];		/* why the force-tier cannot be done */
+	char last_error[320];		/* the last one logged */
 	struct cs_config *cfg;		/* config.yaml with the policy over it; NULL: none */
 	bool sets_concurrency;		/* the policy has maxConcurrent */
 };

@@ -24,6 +24,11 @@
 #include "kobjects.h"
 #include "log.h"
 
+/*
+ * json-c counts references without atomics: an object the main thread
+ * also holds is never touched outside the lock.  The writer works on its
+ * own deep copy.
+ */
 static void *writer(void *arg)
 {
 	struct cs_agent_kube *ak = arg;
@@ -34,7 +39,7 @@ static void *writer(void *arg)
 		return NULL;
 	pthread_mutex_lock(&ak->lock);
 	while (!__atomic_load_n(&ak->stop, __ATOMIC_RELAXED)) {
-		struct json_object *st, *patch;
+		struct json_object *st = NULL, *patch;
 		struct cs_kube_reply r;
 		bool ok;
 
@@ -42,13 +47,17 @@ static void *writer(void *arg)
 			pthread_cond_wait(&ak->wake, &ak->lock);
 			continue;
 		}
-		st = json_object_get(ak->want);
+		if (json_object_deep_copy(ak->want, &st, NULL)) {
+			pthread_mutex_unlock(&ak->lock);
+			usleep(100000);
+			pthread_mutex_lock(&ak->lock);
+			continue;
+		}
 		pthread_mutex_unlock(&ak->lock);
 		patch = json_object_new_object();
-		json_object_object_add(patch, "status", json_object_get(st));
+		json_object_object_add(patch, "status", st);	/* patch owns st */
 		ok = !cs_kube_call(&kube, "PATCH", ak->path, "application/merge-patch+json", patch,
 				   10000, &r) && r.status == 200;
-		json_object_put(patch);
 		pthread_mutex_lock(&ak->lock);
 		ak->up = r.status != 0;
 		if (ok) {
@@ -62,17 +71,18 @@ static void *writer(void *arg)
 			}
 		} else {
 			/* 404: the controller has not made our object yet; try again. */
-			snprintf(ak->why, sizeof(ak->why), "cannot report to the API: %s%s%s",
+			snprintf(ak->why, sizeof(ak->why), "cannot report to the API: %s%s",
 				 r.status ? "HTTP " : "", r.status == 404 ? "404 (no CoucheStorNode yet)" :
-				 r.message, "");
+				 r.message);
 			pthread_mutex_unlock(&ak->lock);
 			for (long ms = cs_kube_backoff_ms(fails++, 30000); ms > 0 &&
 			     !__atomic_load_n(&ak->stop, __ATOMIC_RELAXED); ms -= 100)
 				usleep(100000);
 			pthread_mutex_lock(&ak->lock);
 		}
+		/* Under the lock: ak->written may share st. */
+		json_object_put(patch);
 		cs_kube_reply_free(&r);
-		json_object_put(st);
 	}
 	pthread_mutex_unlock(&ak->lock);
 	cs_kube_close(&kube);
@@ -149,13 +159,18 @@ struct node_ref {
 	struct json_object *spec, *status;
 };
 
+/* Copies (the informer thread drops its own refs): the first, the only one. */
 static void take_node(void *item, void *arg)
 {
 	struct cs_k_node *n = item;
 	struct node_ref *r = arg;
 
-	r->spec = json_object_get(n->spec);
-	r->status = json_object_get(n->status);
+	if (r->spec || r->status)
+		return;
+	if (n->spec)
+		json_object_deep_copy(n->spec, &r->spec, NULL);
+	if (n->status)
+		json_object_deep_copy(n->status, &r->status, NULL);
 }
 
 static struct json_object *named(struct json_object *o, const char *list, const char *name)
@@ -250,15 +265,26 @@ void cs_agent_kube_intents(struct cs_agent *a, struct cs_agent_kube *ak, struct 
 
 		in->loaded = true;
 		if (r && (s = cs_k_str(r, "forceTier")) && !in->applied[0]) {
+			struct json_object *h;
+
 			snprintf(in->applied, sizeof(in->applied), "%s", s);
-			in->held = cs_k_str(r, "held") != NULL;
+			in->held = json_object_object_get_ex(r, "held", &h) &&
+				json_object_get_boolean(h);
 		}
 	}
 	vol = named(ref.spec, "volumes", v->name);
 	in->named = vol != NULL;
 	snprintf(in->pvc, sizeof(in->pvc), "%s", vol ? cs_k_str(vol, "pvc") ?: "" : "");
-	snprintf(in->force_tier, sizeof(in->force_tier), "%s",
-		 vol ? cs_k_str(vol, "forceTier") ?: "" : "");
+	/*
+	 * Listed without a force-tier: it was removed, unpin.  Not listed at
+	 * all (its PV not seen yet, the object being remade): keep what is
+	 * applied rather than unpin and pin again.
+	 */
+	if (vol)
+		snprintf(in->force_tier, sizeof(in->force_tier), "%s",
+			 cs_k_str(vol, "forceTier") ?: "");
+	else
+		snprintf(in->force_tier, sizeof(in->force_tier), "%s", in->applied);
 	snprintf(in->policy, sizeof(in->policy), "%s", vol ? cs_k_str(vol, "policy") ?: "" : "");
 	pol = NULL;
 	if (in->policy[0] && json_object_object_get_ex(ref.spec, "policies", &pols))

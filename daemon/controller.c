@@ -36,6 +36,12 @@
 
 enum { INF_PVC, INF_PV, INF_POLICY, INF_NODE, NR_INF };
 
+struct queued_event {
+	char ns[64], name[254], uid[40], type[16], reason[64], message[640];
+};
+
+#define MAX_QUEUED 1024
+
 struct event_rec {
 	uint64_t key;
 	char ns[64], name[320];
@@ -57,6 +63,9 @@ struct ctl {
 	double last_round;
 	bool dirty;
 	bool was_leading;
+	double round_end;		/* CLOCK_MONOTONIC: this round's writes stop */
+	struct queued_event *queue;	/* Events to post, as the budget allows */
+	size_t nr_queue;
 	struct event_rec *evs;
 	size_t nr_evs;
 	/* Per volume, what the agents last reported: for TierChanged and the like. */
@@ -76,6 +85,29 @@ static bool leading(struct ctl *c)
 	return !c->o->leader_elect || cs_lease_leading(&c->lease);
 }
 
+/*
+ * How long the next write may take: what is left of this round's budget
+ * (so the loop keeps its heartbeat) and of the lease (so no write of
+ * ours lands after another leader could have started), at most 5 s.
+ * 0: do not write now.
+ */
+static long write_ms(struct ctl *c)
+{
+	double budget = (c->round_end - mono_s()) * 1000;
+	long ms = 5000, lease;
+
+	if (!leading(c))
+		return 0;
+	if (budget < ms)
+		ms = budget > 0 ? (long)budget : 0;
+	if (c->o->leader_elect) {
+		lease = cs_lease_valid_ms(&c->lease) - 1000;
+		if (lease < ms)
+			ms = lease;
+	}
+	return ms >= 200 ? ms : 0;
+}
+
 static uint64_t fnv(const char *s, uint64_t h)
 {
 	for (; *s; s++)
@@ -83,62 +115,111 @@ static uint64_t fnv(const char *s, uint64_t h)
 	return h;
 }
 
-/*
- * An Event on a PVC.  The same reason and message for the same object is
- * one Event whose count goes up (its name is derived from them, so a new
- * leader finds the old one), not an Event per repetition.
- */
+/* An Event for the PVC, posted when the budget allows (flush_events). */
 static void post_event(struct ctl *c, const char *ns, const char *name, const char *uid,
 		       const char *type, const char *reason, const char *message)
 {
-	uint64_t key = fnv(message, fnv(reason, fnv(uid, 1469598103934665603ULL)));
+	struct queued_event *q;
+
+	if (!leading(c))
+		return;
+	if (c->nr_queue == MAX_QUEUED) {
+		cs_log(CS_WARN, "too many Events waiting: dropping one", "pvc", name, "reason",
+		       reason, NULL);
+		return;
+	}
+	q = &c->queue[c->nr_queue++];
+	snprintf(q->ns, sizeof(q->ns), "%s", ns);
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	snprintf(q->uid, sizeof(q->uid), "%s", uid);
+	snprintf(q->type, sizeof(q->type), "%s", type);
+	snprintf(q->reason, sizeof(q->reason), "%s", reason);
+	snprintf(q->message, sizeof(q->message), "%s", message);
+}
+
+static int patch_count(struct ctl *c, const char *ns, const char *ename, long count, long ms)
+{
+	struct json_object *e = json_object_new_object();
+	struct cs_kube_reply rep;
+	char path[512], now[40];
+	int ret;
+
+	cs_kube_time(now, sizeof(now), false);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events/%s", ns, ename);
+	json_object_object_add(e, "count", json_object_new_int64(count));
+	json_object_object_add(e, "lastTimestamp", json_object_new_string(now));
+	ret = cs_kube_call(&c->kube, "PATCH", path, "application/merge-patch+json", e, ms, &rep);
+	json_object_put(e);
+	ret = ret ? -1 : rep.status == 200 ? 0 : rep.status == 404 ? -ENOENT : -1;
+	cs_kube_reply_free(&rep);
+	return ret;
+}
+
+/* The count of an Event a previous leader posted. */
+static long read_count(struct ctl *c, const char *ns, const char *ename, long ms)
+{
+	struct cs_kube_reply rep;
+	struct json_object *v;
+	char path[512];
+	long n = -1;
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events/%s", ns, ename);
+	if (!cs_kube_call(&c->kube, "GET", path, NULL, NULL, ms, &rep) && rep.status == 200 &&
+	    json_object_object_get_ex(rep.body, "count", &v))
+		n = json_object_get_int64(v);
+	cs_kube_reply_free(&rep);
+	return n;
+}
+
+/*
+ * The same reason and message for the same object is one Event whose
+ * count goes up (its name is derived from them, so a new leader finds
+ * the one before), not an Event per repetition.  0, or -1 to try later.
+ */
+static int send_event(struct ctl *c, const struct queued_event *q)
+{
+	uint64_t key = fnv(q->message, fnv(q->reason, fnv(q->uid, 1469598103934665603ULL)));
 	struct json_object *e, *io, *md, *src;
 	struct event_rec *r = NULL;
 	struct cs_kube_reply rep;
 	char path[512], ename[320], now[40];
+	long ms = write_ms(c), n;
 	size_t i;
+	int ret;
 
-	if (!leading(c))
-		return;
-	cs_kube_time(now, sizeof(now), false);
+	if (!ms)
+		return -1;
 	for (i = 0; i < c->nr_evs; i++)
 		if (c->evs[i].key == key)
 			r = &c->evs[i];
-	snprintf(ename, sizeof(ename), "%.230s.%016llx", name, (unsigned long long)key);
+	snprintf(ename, sizeof(ename), "%.230s.%016llx", q->name, (unsigned long long)key);
 	if (r) {
-		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events/%s", ns, r->name);
-		e = json_object_new_object();
-		json_object_object_add(e, "count", json_object_new_int64(r->count + 1));
-		json_object_object_add(e, "lastTimestamp", json_object_new_string(now));
-		if (!cs_kube_call(&c->kube, "PATCH", path, "application/merge-patch+json", e, 5000,
-				  &rep) && rep.status == 200) {
+		ret = patch_count(c, q->ns, r->name, r->count + 1, ms);
+		if (!ret)
 			r->count++;
-			json_object_put(e);
-			cs_kube_reply_free(&rep);
-			return;
-		}
-		json_object_put(e);
-		cs_kube_reply_free(&rep);
+		if (ret != -ENOENT)
+			return ret;
 		/* Gone (events expire after an hour): post it anew. */
 	}
+	cs_kube_time(now, sizeof(now), false);
 	e = json_object_new_object();
 	md = json_object_new_object();
 	io = json_object_new_object();
 	src = json_object_new_object();
 	json_object_object_add(md, "name", json_object_new_string(ename));
-	json_object_object_add(md, "namespace", json_object_new_string(ns));
+	json_object_object_add(md, "namespace", json_object_new_string(q->ns));
 	json_object_object_add(e, "apiVersion", json_object_new_string("v1"));
 	json_object_object_add(e, "kind", json_object_new_string("Event"));
 	json_object_object_add(e, "metadata", md);
 	json_object_object_add(io, "kind", json_object_new_string("PersistentVolumeClaim"));
 	json_object_object_add(io, "apiVersion", json_object_new_string("v1"));
-	json_object_object_add(io, "namespace", json_object_new_string(ns));
-	json_object_object_add(io, "name", json_object_new_string(name));
-	json_object_object_add(io, "uid", json_object_new_string(uid));
+	json_object_object_add(io, "namespace", json_object_new_string(q->ns));
+	json_object_object_add(io, "name", json_object_new_string(q->name));
+	json_object_object_add(io, "uid", json_object_new_string(q->uid));
 	json_object_object_add(e, "involvedObject", io);
-	json_object_object_add(e, "reason", json_object_new_string(reason));
-	json_object_object_add(e, "message", json_object_new_string(message));
-	json_object_object_add(e, "type", json_object_new_string(type));
+	json_object_object_add(e, "reason", json_object_new_string(q->reason));
+	json_object_object_add(e, "message", json_object_new_string(q->message));
+	json_object_object_add(e, "type", json_object_new_string(q->type));
 	json_object_object_add(e, "count", json_object_new_int(1));
 	json_object_object_add(e, "firstTimestamp", json_object_new_string(now));
 	json_object_object_add(e, "lastTimestamp", json_object_new_string(now));
@@ -147,27 +228,50 @@ static void post_event(struct ctl *c, const char *ns, const char *name, const ch
 	json_object_object_add(e, "reportingComponent",
 			       json_object_new_string("couchestor.io/controller"));
 	json_object_object_add(e, "reportingInstance", json_object_new_string(c->identity));
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", ns);
-	if (cs_kube_call(&c->kube, "POST", path, "application/json", e, 5000, &rep) ||
-	    (rep.status != 201 && rep.status != 409)) {
-		cs_log(CS_WARN, "cannot post an event", "pvc", name, "reason", reason, "error",
-		       rep.message, NULL);
-	} else {
-		if (!r) {
-			if (c->nr_evs == MAX_EVENTS_KEPT) {
-				memmove(c->evs, c->evs + 1, sizeof(*c->evs) * (c->nr_evs - 1));
-				c->nr_evs--;
-			}
-			r = &c->evs[c->nr_evs++];
-		}
-		r->key = key;
-		snprintf(r->ns, sizeof(r->ns), "%s", ns);
-		snprintf(r->name, sizeof(r->name), "%s", ename);
-		r->count = 1;
-		cs_metrics_add(c->m, "couchestor_controller_events_total", CS_L(reason), 1);
-	}
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", q->ns);
+	ret = cs_kube_call(&c->kube, "POST", path, "application/json", e, ms, &rep);
 	json_object_put(e);
+	n = 1;
+	if (!ret && rep.status == 409) {
+		/* A previous leader's: one more on its count. */
+		n = read_count(c, q->ns, ename, ms);
+		ret = n < 0 || patch_count(c, q->ns, ename, ++n, ms) ? -1 : 0;
+	} else if (ret || rep.status != 201) {
+		cs_log(CS_WARN, "cannot post an event", "pvc", q->name, "reason", q->reason,
+		       "error", rep.message, NULL);
+		ret = -1;
+	}
 	cs_kube_reply_free(&rep);
+	if (ret)
+		return -1;
+	if (!r) {
+		if (c->nr_evs == MAX_EVENTS_KEPT) {
+			memmove(c->evs, c->evs + 1, sizeof(*c->evs) * (c->nr_evs - 1));
+			c->nr_evs--;
+		}
+		r = &c->evs[c->nr_evs++];
+	}
+	r->key = key;
+	snprintf(r->ns, sizeof(r->ns), "%s", q->ns);
+	snprintf(r->name, sizeof(r->name), "%s", ename);
+	r->count = n;
+	cs_metrics_add(c->m, "couchestor_controller_events_total", CS_L(q->reason), 1);
+	return 0;
+}
+
+/* As many queued Events as the budget allows, oldest first. */
+static void flush_events(struct ctl *c)
+{
+	size_t done = 0;
+
+	if (!leading(c)) {
+		c->nr_queue = 0;	/* the next leader works them out anew */
+		return;
+	}
+	while (done < c->nr_queue && !send_event(c, &c->queue[done]))
+		done++;
+	memmove(c->queue, c->queue + done, sizeof(*c->queue) * (c->nr_queue - done));
+	c->nr_queue -= done;
 }
 
 /* --- the caches, copied out for one round --------------------------------- */
@@ -179,7 +283,19 @@ struct grab {
 	bool oom;
 };
 
-/* A copy of the item; the JSON it holds is shared, by reference. */
+static struct json_object *copy_json(struct json_object *o, bool *oom)
+{
+	struct json_object *c = NULL;
+
+	if (o && json_object_deep_copy(o, &c, NULL))
+		*oom = true;
+	return c;
+}
+
+/*
+ * A copy of the item, its JSON deep-copied: json-c counts references
+ * without atomics, and the informer's thread drops its own as it goes.
+ */
 static void grab_item(void *item, void *arg)
 {
 	struct grab *g = arg;
@@ -194,13 +310,14 @@ static void grab_item(void *item, void *arg)
 	if (g->kind == INF_POLICY) {
 		struct cs_k_policy *p = (struct cs_k_policy *)(v + g->n * g->size);
 
-		json_object_get(p->spec);
-		json_object_get(p->status);
+		p->spec = copy_json(p->spec, &g->oom);
+		p->status = copy_json(p->status, &g->oom);
 	} else if (g->kind == INF_NODE) {
 		struct cs_k_node *p = (struct cs_k_node *)(v + g->n * g->size);
 
-		json_object_get(p->spec);
-		json_object_get(p->status);
+		p->meta = copy_json(p->meta, &g->oom);
+		p->spec = copy_json(p->spec, &g->oom);
+		p->status = copy_json(p->status, &g->oom);
 	}
 	g->n++;
 }
@@ -307,24 +424,30 @@ static int write_node(struct ctl *c, const struct cs_world *w, const struct cs_n
 	char path[600];
 	int ret;
 
+	long ms;
+
 	if (old && old->spec && json_object_equal(old->spec, n->spec))
 		return 0;
-	if (!leading(c))
+	ms = write_ms(c);
+	if (!ms)
 		return -1;
 	o = json_object_new_object();
-	md = json_object_new_object();
-	json_object_object_add(md, "name", json_object_new_string(n->node));
-	if (old)
-		json_object_object_add(md, "resourceVersion", json_object_new_string(old->rv));
+	/* Its metadata as read (labels, annotations, owners, resourceVersion), spec ours. */
+	if (old && old->meta) {
+		md = json_object_get(old->meta);
+	} else {
+		md = json_object_new_object();
+		json_object_object_add(md, "name", json_object_new_string(n->node));
+	}
 	json_object_object_add(o, "apiVersion", json_object_new_string("couchestor.io/v1alpha1"));
 	json_object_object_add(o, "kind", json_object_new_string("CoucheStorNode"));
 	json_object_object_add(o, "metadata", md);
 	json_object_object_add(o, "spec", json_object_get(n->spec));
 	if (old) {
 		snprintf(path, sizeof(path), "%s/%s", CS_NODES_PATH, n->node);
-		ret = cs_kube_call(&c->kube, "PUT", path, "application/json", o, 5000, &r);
+		ret = cs_kube_call(&c->kube, "PUT", path, "application/json", o, ms, &r);
 	} else {
-		ret = cs_kube_call(&c->kube, "POST", CS_NODES_PATH, "application/json", o, 5000, &r);
+		ret = cs_kube_call(&c->kube, "POST", CS_NODES_PATH, "application/json", o, ms, &r);
 	}
 	json_object_put(o);
 	if (ret || (r.status != 200 && r.status != 201)) {
@@ -348,19 +471,19 @@ static int write_node(struct ctl *c, const struct cs_world *w, const struct cs_n
 
 static int write_status(struct ctl *c, const struct cs_k_policy *p, struct json_object *st)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o;
 	struct cs_kube_reply r;
 	char path[700];
+	long ms = write_ms(c);
 	int ret;
 
-	if (!leading(c)) {
-		json_object_put(o);
+	if (!ms)
 		return -1;
-	}
+	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_get(st));
 	snprintf(path, sizeof(path), "/apis/couchestor.io/v1alpha1/namespaces/%s/storagepolicies/%s/status",
 		 p->ns, p->name);
-	ret = cs_kube_call(&c->kube, "PATCH", path, "application/merge-patch+json", o, 5000, &r);
+	ret = cs_kube_call(&c->kube, "PATCH", path, "application/merge-patch+json", o, ms, &r);
 	json_object_put(o);
 	if (ret || r.status != 200) {
 		if (r.status != 404)
@@ -419,6 +542,13 @@ static void report_events(struct ctl *c, const struct cs_world *w)
 				post_event(c, ns, pvc, cs_k_str(v, "pvcUid") ?: "", "Warning",
 					   "MigrationFailed", msg);
 			}
+			if (cs_k_str(r, "forceTierError") &&
+			    strcmp(cs_k_str(r, "forceTierError"), cs_k_str(prev, "forceTierError") ?: "")) {
+				snprintf(msg, sizeof(msg), "force-tier cannot be done on node %s: %s",
+					 w->nodes[i].name, cs_k_str(r, "forceTierError"));
+				post_event(c, ns, pvc, cs_k_str(v, "pvcUid") ?: "", "Warning",
+					   "TierChangeFailed", msg);
+			}
 			if (degraded && !(json_object_object_get_ex(prev, "degraded", &x) &&
 					  json_object_get_boolean(x))) {
 				snprintf(msg, sizeof(msg), "volume %s on node %s is degraded: a member "
@@ -442,6 +572,7 @@ static void round_once(struct ctl *c)
 	bool more = false;
 
 	c->dirty = false;
+	c->round_end = t0 + WRITE_BUDGET_S;
 	if (snapshot(c, &w) || cs_reconcile_nodes(&w, &plan)) {
 		cs_log(CS_ERROR, "out of memory reconciling", NULL);
 		cs_world_free(&w);
@@ -454,7 +585,7 @@ static void round_once(struct ctl *c)
 	for (i = 0; i < plan.nr_nodes && !more; i++) {
 		if (write_node(c, &w, &plan.nodes[i]) && !leading(c))
 			break;
-		more = mono_s() - t0 > WRITE_BUDGET_S;
+		more = !write_ms(c);
 	}
 	cs_kube_time(now, sizeof(now), false);
 	for (i = 0; i < w.nr_policies && !more && leading(c); i++) {
@@ -464,10 +595,12 @@ static void round_once(struct ctl *c)
 			write_status(c, &w.policies[i], st);
 			json_object_put(st);
 		}
-		more = mono_s() - t0 > WRITE_BUDGET_S;
+		more = !write_ms(c);
 	}
 	if (!more && leading(c))
 		report_events(c, &w);
+	flush_events(c);
+	more |= c->nr_queue != 0;
 	c->dirty = more;
 	cs_metrics_add(c->m, "couchestor_controller_reconciles_total", CS_L(more ? "partial" :
 									    "done"), 1);
@@ -604,7 +737,8 @@ int cs_controller_run(struct cs_config *cfg, const struct cs_controller_opts *o)
 	bool stop = false;
 
 	if (!c || !(c->m = cs_metrics_new()) || declare(c->m) ||
-	    !(c->evs = calloc(MAX_EVENTS_KEPT, sizeof(*c->evs)))) {
+	    !(c->evs = calloc(MAX_EVENTS_KEPT, sizeof(*c->evs))) ||
+	    !(c->queue = calloc(MAX_QUEUED, sizeof(*c->queue)))) {
 		cs_log(CS_ERROR, "out of memory", NULL);
 		return 1;
 	}
@@ -734,6 +868,7 @@ out:
 		close(c->efd);
 	cs_metrics_free(c->m);
 	free(c->evs);
+	free(c->queue);
 	free(c);
 	return r;
 }

@@ -209,6 +209,7 @@ void *cs_k_node_decode(struct json_object *o)
 	copy(n->uid, sizeof(n->uid), cs_k_str(o, "metadata.uid"));
 	copy(n->name, sizeof(n->name), cs_k_str(o, "metadata.name"));
 	copy(n->rv, sizeof(n->rv), cs_k_str(o, "metadata.resourceVersion"));
+	n->meta = json_object_get(at(o, "metadata"));
 	n->spec = json_object_get(at(o, "spec"));
 	n->status = json_object_get(at(o, "status"));
 	return n;
@@ -218,6 +219,7 @@ void cs_k_node_free(void *item)
 {
 	struct cs_k_node *n = item;
 
+	json_object_put(n->meta);
 	json_object_put(n->spec);
 	json_object_put(n->status);
 	free(n);

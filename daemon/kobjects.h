@@ -41,7 +41,7 @@ struct cs_k_policy {
 
 struct cs_k_node {
 	char uid[40], name[254], rv[32];
-	struct json_object *spec, *status;
+	struct json_object *meta, *spec, *status;	/* meta: kept whole for a PUT */
 };
 
 void *cs_k_pvc_decode(struct json_object *o);

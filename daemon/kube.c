@@ -97,6 +97,7 @@ struct sink {
 	bool too_big;
 	/* streaming: */
 	struct cs_kube_lines lines;
+	bool bad_line;		/* too long, or not JSON */
 	cs_kube_event_fn fn;
 	void *arg;
 	bool stopped;
@@ -171,9 +172,16 @@ int cs_kube_lines_feed(struct cs_kube_lines *l, const char *data, size_t n,
 			continue;
 		l->buf[i] = '\0';
 		ev = json_tokener_parse(l->buf + start);
+		if (!ev && l->buf[start] == '\0') {
+			start = i + 1;
+			continue;	/* a blank line */
+		}
 		start = i + 1;
-		if (!ev)
-			continue;	/* a blank or broken line: the next one counts */
+		if (!ev) {
+			/* An event we cannot read: watch again from before it, not past it. */
+			l->len = 0;
+			return -1;
+		}
 		stop = fn(ev, arg);
 		json_object_put(ev);
 		if (stop) {
@@ -208,7 +216,7 @@ static size_t stream(char *ptr, size_t size, size_t nmemb, void *arg)
 	if (r > 0)
 		s->stopped = true;
 	if (r < 0)
-		s->too_big = true;
+		s->bad_line = true;
 	return r ? 0 : n;
 }
 
@@ -312,6 +320,7 @@ static int perform(struct cs_kube *k, const char *method, const char *path, cons
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(hdrs);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);	/* cerr goes out of scope */
 	memset(auth, 0, sizeof(auth));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	if (s->stopped)
@@ -321,13 +330,13 @@ static int perform(struct cs_kube *k, const char *method, const char *path, cons
 			snprintf(r->message, sizeof(r->message), "aborted");
 		else if (s->too_big)
 			snprintf(r->message, sizeof(r->message), "answer over %u MiB", MAX_REPLY >> 20);
+		else if (s->bad_line)
+			snprintf(r->message, sizeof(r->message), "a watch line over %u MiB or not JSON",
+				 MAX_LINE >> 20);
 		else
 			snprintf(r->message, sizeof(r->message), "%s", cerr[0] ? cerr :
 				 curl_easy_strerror(rc));
-		/* A watch the server ends by closing is a normal end. */
-		if (s->fn && r->status == 200 && rc != CURLE_ABORTED_BY_CALLBACK &&
-		    rc != CURLE_OPERATION_TIMEDOUT)
-			return 0;
+		/* A watch ends cleanly only as HTTP ends it; anything else is a failure. */
 		r->status = s->fn && r->status == 200 ? 200 : 0;
 		return -1;
 	}
@@ -416,6 +425,8 @@ int cs_kube_stream(struct cs_kube *k, const char *path, long timeout_ms,
 
 	if (!ret && r->status != 200 && !s.stopped)
 		ret = (int)r->status;
+	if (r->status == 401 && k->cfg->token_file[0])
+		load_token(k, true);	/* rotated: the next watch has the new one */
 	free(s.data);
 	cs_kube_lines_free(&s.lines);
 	return ret;

@@ -21,7 +21,7 @@ struct cs_kube {
 	void *curl;		/* CURL * */
 	char token[8192];
 	struct timespec token_read;	/* CLOCK_MONOTONIC; re-read every minute */
-	const int *abort;	/* atomic: ends a call or a watch within ~100 ms */
+	const int *abort;	/* atomic: ends a call or a watch within about a second */
 };
 
 struct cs_kube_reply {
@@ -68,9 +68,9 @@ struct cs_kube_lines {
 };
 
 /*
- * Appends @n bytes; @fn gets each complete line, decoded (a line that is
- * not JSON is skipped).  0, 1 if @fn stopped, -1 for a line over max or
- * no memory.
+ * Appends @n bytes; @fn gets each complete line, decoded (blank lines
+ * are skipped).  0, 1 if @fn stopped, -1 for a line over max, a line
+ * that is not JSON (the watch starts again before it) or no memory.
  */
 int cs_kube_lines_feed(struct cs_kube_lines *l, const char *data, size_t n,
 		       cs_kube_event_fn fn, void *arg);

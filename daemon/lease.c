@@ -112,12 +112,21 @@ static void set_why(struct cs_lease *l, const char *what, const struct cs_kube_r
 	pthread_mutex_unlock(&l->lock);
 }
 
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 static void took(struct cs_lease *l, const char *holder, const char *spec_text, double t)
 {
 	pthread_mutex_lock(&l->lock);
 	l->renewed = t;
 	snprintf(l->holder, sizeof(l->holder), "%s", holder);
-	snprintf(l->seen, sizeof(l->seen), "%s", spec_text);
+	l->seen = text_hash(spec_text);
 	l->seen_at = t;
 	l->why[0] = '\0';
 	pthread_mutex_unlock(&l->lock);
@@ -184,9 +193,9 @@ static bool try_acquire_or_renew(struct cs_lease *l, bool release)
 	holder = sget(spec, "holderIdentity") ?: "";
 	mine = !strcmp(holder, l->cfg.identity);
 	pthread_mutex_lock(&l->lock);
-	if (strcmp(l->seen, text)) {
+	if (l->seen != text_hash(text)) {
 		/* A change, by our clock: the lease runs from now. */
-		snprintf(l->seen, sizeof(l->seen), "%s", text);
+		l->seen = text_hash(text);
 		l->seen_at = t;
 	}
 	snprintf(l->holder, sizeof(l->holder), "%s", holder);
@@ -369,6 +378,16 @@ bool cs_lease_leading(struct cs_lease *l)
 	r = l->leading && mono_s() - l->renewed < l->cfg.renew_deadline_s;
 	pthread_mutex_unlock(&l->lock);
 	return r;
+}
+
+long cs_lease_valid_ms(struct cs_lease *l)
+{
+	double left;
+
+	pthread_mutex_lock(&l->lock);
+	left = l->leading ? l->renewed + l->cfg.renew_deadline_s - mono_s() : 0;
+	pthread_mutex_unlock(&l->lock);
+	return left > 0 ? (long)(left * 1000) : 0;
 }
 
 const char *cs_lease_holder(struct cs_lease *l, char *buf, size_t len)

@@ -31,7 +31,7 @@ struct cs_lease {
 	unsigned long transitions;	/* times this process took the lease */
 	char why[640];			/* the last failure, for logs and readiness */
 	/* The record last seen and when it last changed, by our clock. */
-	char seen[1024];
+	uint64_t seen;			/* a hash of its text */
 	double seen_at;
 };
 
@@ -46,6 +46,8 @@ void cs_lease_stop(struct cs_lease *l);
  * than the renew deadline ago.  Every write checks it just before.
  */
 bool cs_lease_leading(struct cs_lease *l);
+/* How long this leadership holds without another renewal (0 if not leading), in ms. */
+long cs_lease_valid_ms(struct cs_lease *l);
 /* The holder last seen (empty if none), into @buf. */
 const char *cs_lease_holder(struct cs_lease *l, char *buf, size_t len);
 

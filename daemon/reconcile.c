@@ -35,6 +35,7 @@ void cs_world_free(struct cs_world *w)
 		json_object_put(w->policies[i].status);
 	}
 	for (i = 0; i < w->nr_nodes; i++) {
+		json_object_put(w->nodes[i].meta);
 		json_object_put(w->nodes[i].spec);
 		json_object_put(w->nodes[i].status);
 	}

@@ -18,9 +18,9 @@ struct cs_world {
 	size_t nr_pvcs;
 	struct cs_k_pv *pvs;		/* sorted by name after cs_world_index() */
 	size_t nr_pvs;
-	struct cs_k_policy *policies;	/* json held (get) */
+	struct cs_k_policy *policies;	/* json: copies, owned */
 	size_t nr_policies;
-	struct cs_k_node *nodes;	/* json held (get) */
+	struct cs_k_node *nodes;	/* json: copies, owned */
 	size_t nr_nodes;
 	const char *home_ns;		/* the controller's namespace */
 };

@@ -127,3 +127,57 @@ bad:
 	snprintf(err, errlen, "%s:%d: not a couchestord move history", path, lineno);
 	return -EINVAL;
 }
+
+int cs_state_save_force(const char *dir, const char *uuid, const char *tier, int held,
+			char *err, size_t errlen)
+{
+	char path[600], tmp[610];
+	FILE *f;
+
+	if (!dir[0] || !uuid[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.force", dir, uuid);
+	if (!tier[0]) {
+		if (unlink(path) && errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "%s %s\n", tier, held ? "held" : "pinned");
+	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, path)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -EIO;
+	}
+	return 0;
+}
+
+int cs_state_load_force(const char *dir, const char *uuid, char *tier, size_t len, int *held)
+{
+	char path[600], t[64], how[16];
+	FILE *f;
+	int n;
+
+	tier[0] = '\0';
+	*held = 0;
+	if (!dir[0] || !uuid[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.force", dir, uuid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%63s %15s", t, how);
+	fclose(f);
+	if (n != 2)
+		return -EINVAL;
+	snprintf(tier, len, "%s", t);
+	*held = !strcmp(how, "held");
+	return 0;
+}

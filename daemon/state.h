@@ -29,4 +29,14 @@ int cs_state_save(const char *dir, const char *uuid, const uint32_t *last_move,
 int cs_state_load(const char *dir, const char *uuid, uint32_t *last_move, uint32_t nr,
 		  uint32_t now, char *err, size_t errlen);
 
+/*
+ * The force-tier the agent applied to a volume (<uuid>.force: "<tier>
+ * pinned|held"), written before the pin is asked of the kernel and
+ * removed after the unpin, so a restart knows what to undo.  @tier ""
+ * removes it.  Load gives 0 and an empty @tier when there is none.
+ */
+int cs_state_save_force(const char *dir, const char *uuid, const char *tier, int held,
+			char *err, size_t errlen);
+int cs_state_load_force(const char *dir, const char *uuid, char *tier, size_t len, int *held);
+
 #endif /* CS_STATE_H */

@@ -3,18 +3,21 @@
 # agent on a real dm-couche volume follows its node's intents from the
 # host's API server double. The host has applied the guide's
 # StoragePolicy and test PVC, bound it to a PV that names this node and
-# volume, and annotated couchestor.io/force-tier=warm; once the agent
-# reports the volume all in warm, the host removes the annotation.
+# volume, and annotated couchestor.io/force-tier=hot, which the 100 MiB
+# volume does not fit in: the agent refuses it and says why; the host
+# then asks for warm, and once the agent reports the volume all in warm,
+# removes the annotation.
 . ./lib.sh
 CTL=couchestorctl
-LEN=102400		# 50 extents
+LEN=204800		# 100 extents: more than hot holds
 pinned() { $CTL extents $VOL | awk '$NF ~ /P/' | wc -l; }
 [ -s /extra/kubeconfig ]
 ok $? "the host handed over a kubeconfig for its API server (10.0.2.2)"
 wipe $META $HOT $WARM $COLD
 check "create volume" dmsetup create $VOL --table "$(table $LEN)"
-check "write 50 MiB" pattern write $DEV 0 12800 88
-is "$(tier_used hot) $(tier_used warm)" "50 0" "all 50 extents start in hot"
+check "write 100 MiB" pattern write $DEV 0 25600 88
+[ "$(tier_used warm)" -lt 100 ]
+ok $? "the extents start spread (hot $(tier_used hot), warm $(tier_used warm), cold $(tier_used cold))"
 cat > /tmp/agent-k.yaml <<'YAML'
 policy:
   interval: 2s
@@ -32,9 +35,12 @@ YAML
 couchestord agent --node-name=vm --config=/tmp/agent-k.yaml --kubeconfig=/extra/kubeconfig \
 	--state-dir= > /tmp/agent-k.log 2>&1 &
 agent=$!
-i=0; while [ "$(tier_used warm)" != 50 ] && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
-is "$(tier_used warm)" 50 "force-tier=warm: all 50 extents moved to warm (${i} s)"
-is "$(pinned)" 50 "and pinned there"
+i=0; while ! grep -q 'msg="force-tier refused"' /tmp/agent-k.log && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+grep -q 'msg="force-tier refused" volume=vol0 tier=hot error="the volume (100 extents) does not fit in tier hot' /tmp/agent-k.log
+ok $? "force-tier=hot: refused, the volume does not fit ($(grep -o 'error="[^"]*"' /tmp/agent-k.log | head -n 1))"
+i=0; while [ "$(tier_used warm)" != 100 ] && [ $i -lt 180 ]; do sleep 1; i=$((i + 1)); done
+is "$(tier_used warm)" 100 "then force-tier=warm: all 100 extents moved to warm (${i} s)"
+is "$(pinned)" 100 "and pinned there"
 grep -q 'msg="force-tier: the volume is pinned" volume=vol0 tier=warm pvc=default/test-nutanix-pvc' /tmp/agent-k.log
 ok $? "the agent's log says so, naming the PVC"
 grep -q 'msg="StoragePolicy applies to the volume" volume=vol0 policy=couchestor-system/nutanix-tiered-policy' /tmp/agent-k.log
@@ -48,7 +54,7 @@ grep -q 'msg="force-tier removed: the volume is unpinned" volume=vol0' /tmp/agen
 ok $? "and the log says so"
 wget -qO- http://127.0.0.1:8080/metrics | grep -q '^couchestor_kube_api_up 1'
 ok $? "couchestor_kube_api_up 1"
-check "data intact" pattern verify $DEV 0 12800 88
+check "data intact" pattern verify $DEV 0 25600 88
 sleep 3
 kill -TERM $agent
 wait $agent

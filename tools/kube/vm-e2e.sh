@@ -3,8 +3,9 @@
 # API server double, the controller on the host, the agent in a VM on a
 # real dm-couche volume (selftests/kube-e2e.sh), reaching the double as
 # 10.0.2.2 over qemu's user network.  The PVC is annotated
-# couchestor.io/force-tier=warm; once the agent reports the volume all in
-# warm, the annotation is removed and the agent unpins it.  Then the
+# couchestor.io/force-tier=hot, which the volume does not fit in; once the
+# agent reports that, warm; once it reports the volume all in warm, the
+# annotation is removed and the agent unpins it.  Then the
 # Events and the policy's status are checked here.  Ends "e2e: N passed,
 # M failed".
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build/vm-e2e}
@@ -30,7 +31,7 @@ spec:
 YAML
 $K apply --validate=false -f "$D/pv.yaml" > /dev/null
 $K -n default patch pvc test-nutanix-pvc --type=merge -p '{"spec":{"volumeName":"pvc-0f4e2c1a"}}' > /dev/null
-$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier=warm > /dev/null
+$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier=hot > /dev/null
 controller ctl t1 --leader-elect=false
 wait_until 15 sh -c "$K get couchestornode vm > /dev/null 2>&1"
 ok $? "the controller published node vm's intents"
@@ -40,8 +41,13 @@ mkdir -p "$extra"
 cp "$D/pki/ca.crt" "$extra/ca.crt"
 API=https://10.0.2.2:$PORT kubeconfig t2 /extra/ca.crt > "$extra/kubeconfig"
 
-# The user's side, while the guest runs: drop the annotation once done.
+# The user's side, while the guest runs: warm when hot is refused, then
+# no annotation once the volume is all in warm.
+vstat() { $K get couchestornode vm -o jsonpath="{.status.volumes[0].$1}" 2>/dev/null; }
 (
+	wait_until 400 sh -c "[ -n \"\$($K get couchestornode vm -o jsonpath='{.status.volumes[0].forceTierError}')\" ]" &&
+		vstat forceTierError > "$D/refused" &&
+		$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier=warm --overwrite > /dev/null &&
 	wait_until 400 sh -c "[ \"\$($K get couchestornode vm -o jsonpath='{.status.volumes[0].forceTierProgress}')\" = done ]" &&
 		date +%s > "$D/done-at" &&
 		$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier- > /dev/null
@@ -61,8 +67,12 @@ ok $? "the VM ran the guest half to the end (log: $BUILD/e2e.log)"
 ok $? "the agent reported the volume done in warm (forceTierProgress done)"
 reasons=$($K -n default get events --field-selector involvedObject.name=test-nutanix-pvc -o jsonpath='{range .items[*]}{.reason} {end}')
 echo "# events on the PVC: $reasons"
-[ "$(echo "$reasons" | tr ' ' '\n' | grep -c '^TierChangeRequested$')" = 2 ]
-ok $? "two TierChangeRequested Events on the PVC: warm asked, then removed"
+grep -q "does not fit in tier hot" "$D/refused"
+ok $? "the agent reported why hot was refused: $(cat "$D/refused")"
+echo "$reasons" | grep -qw TierChangeFailed
+ok $? "a TierChangeFailed Event on the PVC"
+[ "$(echo "$reasons" | tr ' ' '\n' | grep -c '^TierChangeRequested$')" = 3 ]
+ok $? "three TierChangeRequested Events on the PVC: hot asked, warm asked, removed"
 echo "$reasons" | grep -qw TierChanged
 ok $? "and TierChanged: the agent reported the volume moved from hot to warm"
 $K -n default get events --field-selector involvedObject.name=test-nutanix-pvc,reason=TierChanged -o jsonpath='{.items[0].message}' > "$D/msg"

@@ -94,6 +94,28 @@ is "$n" 2 "the same request three times is one Event, plus one for the removals 
 echo "$c" | grep -qw 3
 ok $? "whose count is 3"
 
+# A new controller (a restart, a new leader) goes on with the same Event's count.
+kill -TERM $PID_a
+wait $PID_a
+controller b tf --leader-elect=false
+wait_until 15 sh -c "curl -s 127.0.0.1:$HPORT_b/readyz | grep -q '^ok'"
+$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier- > /dev/null
+sleep 2
+$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier=warm > /dev/null
+sleep 2
+c=$($K -n default get events --field-selector involvedObject.name=test-nutanix-pvc,reason=TierChangeRequested -o jsonpath='{range .items[*]}{.count} {end}')
+n=$($K -n default get events --field-selector involvedObject.name=test-nutanix-pvc,reason=TierChangeRequested -o name | wc -l)
+is "$n" 2 "after a restart still the same two Events ($c)"
+echo "$c" | grep -qw 4
+ok $? "and the count goes on to 4"
+PID_a=$PID_b; HPORT_a=$HPORT_b; MPORT_a=$MPORT_b
+
+# Others' metadata on the CoucheStorNode survives the controller's writes.
+$K label couchestornode node1 team=storage > /dev/null
+$K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier=hot --overwrite > /dev/null
+wait_until 10 sh -c "[ \"\$($K get couchestornode node1 -o jsonpath='{.spec.volumes[0].forceTier}')\" = hot ]"
+is "$(node '{.metadata.labels.team}')" storage "a label set by someone else stays through a spec write"
+
 # What the agent reports moves the policy's status and the Events.
 api PATCH /apis/couchestor.io/v1alpha1/couchestornodes/node1/status \
 	'{"status":{"volumes":[{"name":"pv-test1","tier":"hot","migrationsCompleted":4,"migrationsFailed":0}]}}' \
