@@ -306,6 +306,18 @@ static void grab_item(void *item, void *arg)
 		return;
 	}
 	g->v = v;
+	if (g->kind == INF_PVC || g->kind == INF_PV) {
+		/* Pointers: each a copy of its own. */
+		void *d = g->kind == INF_PVC ? (void *)cs_k_pvc_dup(item) : (void *)cs_k_pv_dup(item);
+
+		if (!d) {
+			g->oom = true;
+			return;
+		}
+		memcpy(v + g->n * g->size, &d, sizeof(d));
+		g->n++;
+		return;
+	}
 	memcpy(v + g->n * g->size, item, g->size);
 	if (g->kind == INF_POLICY) {
 		struct cs_k_policy *p = (struct cs_k_policy *)(v + g->n * g->size);
@@ -325,8 +337,8 @@ static void grab_item(void *item, void *arg)
 static int snapshot(struct ctl *c, struct cs_world *w)
 {
 	struct grab g[NR_INF] = {
-		{ INF_PVC, .size = sizeof(struct cs_k_pvc) },
-		{ INF_PV, .size = sizeof(struct cs_k_pv) },
+		{ INF_PVC, .size = sizeof(struct cs_k_pvc *) },
+		{ INF_PV, .size = sizeof(struct cs_k_pv *) },
 		{ INF_POLICY, .size = sizeof(struct cs_k_policy) },
 		{ INF_NODE, .size = sizeof(struct cs_k_node) },
 	};
@@ -344,11 +356,10 @@ static int snapshot(struct ctl *c, struct cs_world *w)
 	w->nodes = g[INF_NODE].v;
 	w->nr_nodes = g[INF_NODE].n;
 	w->home_ns = c->ns;
-	cs_world_index(w);
 	for (i = 0; i < NR_INF; i++)
 		if (g[i].oom)
 			return -1;
-	return 0;
+	return cs_world_index(w);
 }
 
 /* --- writes ---------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* couchestord: Kubernetes objects decoded for the controller and the agent. */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,19 +49,63 @@ static void copy(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+/*
+ * A struct of @n string pointers followed by the strings: one allocation.
+ * Each string is cut to @max bytes (Kubernetes names are shorter).
+ */
+static void *pack(size_t size, int n, const size_t off[], const char *const src[], size_t max)
+{
+	size_t len = size, l[8];
+	char *block, *p;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		l[i] = src[i] ? strnlen(src[i], max) : 0;
+		len += l[i] + 1;
+	}
+	block = calloc(1, len);
+	if (!block)
+		return NULL;
+	p = block + size;
+	for (i = 0; i < n; i++) {
+		memcpy(block + off[i], &p, sizeof(p));
+		memcpy(p, src[i] ? src[i] : "", l[i]);
+		p[l[i]] = '\0';
+		p += l[i] + 1;
+	}
+	return block;
+}
+
+#define PVC_FIELDS { offsetof(struct cs_k_pvc, uid), offsetof(struct cs_k_pvc, ns), \
+	offsetof(struct cs_k_pvc, name), offsetof(struct cs_k_pvc, volume), \
+	offsetof(struct cs_k_pvc, policy), offsetof(struct cs_k_pvc, force_tier) }
+#define PV_FIELDS { offsetof(struct cs_k_pv, uid), offsetof(struct cs_k_pv, name), \
+	offsetof(struct cs_k_pv, node), offsetof(struct cs_k_pv, dm_name) }
+
 void *cs_k_pvc_decode(struct json_object *o)
 {
-	struct cs_k_pvc *p = calloc(1, sizeof(*p));
+	static const size_t f[] = PVC_FIELDS;
+	const char *src[] = { cs_k_str(o, "metadata.uid"), cs_k_str(o, "metadata.namespace"),
+		cs_k_str(o, "metadata.name"), cs_k_str(o, "spec.volumeName"),
+		annotation(o, CS_ANN_POLICY), annotation(o, CS_ANN_FORCE_TIER) };
 
-	if (!p)
-		return NULL;
-	copy(p->uid, sizeof(p->uid), cs_k_str(o, "metadata.uid"));
-	copy(p->ns, sizeof(p->ns), cs_k_str(o, "metadata.namespace"));
-	copy(p->name, sizeof(p->name), cs_k_str(o, "metadata.name"));
-	copy(p->volume, sizeof(p->volume), cs_k_str(o, "spec.volumeName"));
-	copy(p->policy, sizeof(p->policy), annotation(o, CS_ANN_POLICY));
-	copy(p->force_tier, sizeof(p->force_tier), annotation(o, CS_ANN_FORCE_TIER));
-	return p;
+	return pack(sizeof(struct cs_k_pvc), 6, f, src, 320);
+}
+
+struct cs_k_pvc *cs_k_pvc_dup(const struct cs_k_pvc *c)
+{
+	static const size_t f[] = PVC_FIELDS;
+	const char *src[] = { c->uid, c->ns, c->name, c->volume, c->policy, c->force_tier };
+
+	return pack(sizeof(struct cs_k_pvc), 6, f, src, 320);
+}
+
+struct cs_k_pv *cs_k_pv_dup(const struct cs_k_pv *v)
+{
+	static const size_t f[] = PV_FIELDS;
+	const char *src[] = { v->uid, v->name, v->node, v->dm_name };
+
+	return pack(sizeof(struct cs_k_pv), 4, f, src, 320);
 }
 
 /* A local or topology-pinned PV: a required affinity to one hostname. */
@@ -92,16 +137,12 @@ static const char *affinity_host(struct json_object *o)
 
 void *cs_k_pv_decode(struct json_object *o)
 {
-	struct cs_k_pv *p = calloc(1, sizeof(*p));
 	const char *node = annotation(o, CS_ANN_NODE), *dm = annotation(o, CS_ANN_DM_NAME);
+	static const size_t f[] = PV_FIELDS;
+	const char *src[] = { cs_k_str(o, "metadata.uid"), cs_k_str(o, "metadata.name"),
+		node ? node : affinity_host(o), dm ? dm : cs_k_str(o, "metadata.name") };
 
-	if (!p)
-		return NULL;
-	copy(p->uid, sizeof(p->uid), cs_k_str(o, "metadata.uid"));
-	copy(p->name, sizeof(p->name), cs_k_str(o, "metadata.name"));
-	copy(p->node, sizeof(p->node), node ? node : affinity_host(o));
-	copy(p->dm_name, sizeof(p->dm_name), dm ? dm : p->name);
-	return p;
+	return pack(sizeof(struct cs_k_pv), 4, f, src, 320);
 }
 
 void cs_k_free(void *item)

@@ -19,18 +19,26 @@
 #define CS_NODES_PATH "/apis/couchestor.io/v1alpha1/couchestornodes"
 #define CS_POLICIES_PATH "/apis/couchestor.io/v1alpha1/storagepolicies"
 
+/*
+ * PVCs and PVs are the many (10,000s): their strings live in the same
+ * allocation as the struct (cs_k_free() frees both), "" when absent.
+ */
 struct cs_k_pvc {
-	char uid[40], ns[64], name[254];
-	char volume[254];	/* spec.volumeName: the PV */
-	char policy[320];	/* the annotation, as written */
-	char force_tier[32];
+	char *uid, *ns, *name;
+	char *volume;		/* spec.volumeName: the PV */
+	char *policy;		/* the annotation, as written */
+	char *force_tier;
 };
 
 struct cs_k_pv {
-	char uid[40], name[254];
-	char node[254];		/* the annotation, else a required hostname affinity */
-	char dm_name[254];	/* the annotation, else the PV's name */
+	char *uid, *name;
+	char *node;		/* the annotation, else a required hostname affinity */
+	char *dm_name;		/* the annotation, else the PV's name */
 };
+
+/* A copy in one allocation (free() it), for a round's snapshot. */
+struct cs_k_pvc *cs_k_pvc_dup(const struct cs_k_pvc *c);
+struct cs_k_pv *cs_k_pv_dup(const struct cs_k_pv *v);
 
 struct cs_k_policy {
 	char uid[40], ns[64], name[254];

@@ -18,12 +18,27 @@
 
 static int by_pv_name(const void *a, const void *b)
 {
-	return strcmp(((const struct cs_k_pv *)a)->name, ((const struct cs_k_pv *)b)->name);
+	return strcmp((*(struct cs_k_pv *const *)a)->name, (*(struct cs_k_pv *const *)b)->name);
 }
 
-void cs_world_index(struct cs_world *w)
+static void tally_all(struct cs_world *w);
+
+int cs_world_index(struct cs_world *w)
 {
+	size_t i;
+
 	qsort(w->pvs, w->nr_pvs, sizeof(*w->pvs), by_pv_name);
+	w->pvc_policy = calloc(w->nr_pvcs + 1, sizeof(*w->pvc_policy));
+	w->tallies = calloc(w->nr_policies + 1, sizeof(*w->tallies));
+	if (!w->pvc_policy || !w->tallies)
+		return -1;
+	for (i = 0; i < w->nr_pvcs; i++) {
+		w->pvc_policy[i] = cs_world_policy(w, w->pvcs[i]);
+		if (w->pvc_policy[i])
+			w->tallies[w->pvc_policy[i] - w->policies].selecting++;
+	}
+	tally_all(w);
+	return 0;
 }
 
 void cs_world_free(struct cs_world *w)
@@ -39,6 +54,12 @@ void cs_world_free(struct cs_world *w)
 		json_object_put(w->nodes[i].spec);
 		json_object_put(w->nodes[i].status);
 	}
+	free(w->pvc_policy);
+	free(w->tallies);
+	for (i = 0; i < w->nr_pvcs; i++)
+		free(w->pvcs[i]);
+	for (i = 0; i < w->nr_pvs; i++)
+		free(w->pvs[i]);
 	free(w->pvcs);
 	free(w->pvs);
 	free(w->policies);
@@ -48,10 +69,10 @@ void cs_world_free(struct cs_world *w)
 
 static const struct cs_k_pv *find_pv(const struct cs_world *w, const char *name)
 {
-	struct cs_k_pv key;
+	struct cs_k_pv key = { .name = (char *)name }, *k = &key, **hit;
 
-	snprintf(key.name, sizeof(key.name), "%s", name);
-	return bsearch(&key, w->pvs, w->nr_pvs, sizeof(*w->pvs), by_pv_name);
+	hit = bsearch(&k, w->pvs, w->nr_pvs, sizeof(*w->pvs), by_pv_name);
+	return hit ? *hit : NULL;
 }
 
 static const struct cs_k_policy *policy_in(const struct cs_world *w, const char *ns,
@@ -69,7 +90,7 @@ const struct cs_k_policy *cs_world_policy(const struct cs_world *w, const struct
 {
 	const struct cs_k_policy *p;
 	const char *slash = strchr(c->policy, '/');
-	char ns[64];
+	char ns[256];
 
 	if (!c->policy[0])
 		return NULL;
@@ -132,7 +153,7 @@ int cs_reconcile_nodes(const struct cs_world *w, struct cs_plan_out *out)
 		if (!plan_for(out, w->nodes[i].name))
 			return -1;
 	for (i = 0; i < w->nr_pvcs; i++) {
-		const struct cs_k_pvc *c = &w->pvcs[i];
+		const struct cs_k_pvc *c = w->pvcs[i];
 		const struct cs_k_policy *p;
 		const struct cs_k_pv *pv;
 		struct cs_node_plan *n;
@@ -158,7 +179,7 @@ int cs_reconcile_nodes(const struct cs_world *w, struct cs_plan_out *out)
 		json_object_object_add(v, "pv", json_object_new_string(pv->name));
 		if (c->force_tier[0])
 			json_object_object_add(v, "forceTier", json_object_new_string(c->force_tier));
-		p = cs_world_policy(w, c);
+		p = w->pvc_policy ? w->pvc_policy[i] : cs_world_policy(w, c);
 		if (p && !p->invalid[0]) {
 			snprintf(key, sizeof(key), "%s/%s", p->ns, p->name);
 			json_object_object_add(v, "policy", json_object_new_string(key));
@@ -189,64 +210,79 @@ void cs_plan_out_free(struct cs_plan_out *out)
 	memset(out, 0, sizeof(*out));
 }
 
-/* The agents' reports of the volumes that name @p. */
-static void tally(const struct cs_world *w, const struct cs_k_policy *p, long *by_tier,
-		  long *unknown, long *done, long *failed)
+static int by_policy_key(const void *a, const void *b)
 {
-	char key[320];
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The agents' reports, one pass over every node: each volume counted for
+ * the policy its intents name, by the tier its agent reports.
+ */
+static void tally_all(struct cs_world *w)
+{
+	char (*keys)[320] = calloc(w->nr_policies + 1, sizeof(*keys));
+	const char **sorted = calloc(w->nr_policies + 1, sizeof(*sorted));
 	size_t i, j, k;
 
-	snprintf(key, sizeof(key), "%s/%s", p->ns, p->name);
+	if (!keys || !sorted)
+		goto out;
+	for (i = 0; i < w->nr_policies; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "%s/%s", w->policies[i].ns, w->policies[i].name);
+		sorted[i] = keys[i];
+	}
+	qsort(sorted, w->nr_policies, sizeof(*sorted), by_policy_key);
 	for (i = 0; i < w->nr_nodes; i++) {
-		struct json_object *sv, *st;
+		struct json_object *sv, *st = NULL;
+		size_t hint = 0, nst;
 
 		if (!json_object_object_get_ex(w->nodes[i].spec, "volumes", &sv) ||
 		    !json_object_is_type(sv, json_type_array))
 			continue;
-		st = NULL;
 		if (w->nodes[i].status)
 			json_object_object_get_ex(w->nodes[i].status, "volumes", &st);
+		nst = st && json_object_is_type(st, json_type_array) ? json_object_array_length(st) : 0;
 		for (j = 0; j < json_object_array_length(sv); j++) {
 			struct json_object *v = json_object_array_get_idx(sv, j), *r = NULL, *x;
 			const char *pol = cs_k_str(v, "policy"), *name = cs_k_str(v, "name"), *tier;
+			const char **hit;
+			struct cs_policy_tally *t;
 
-			if (!pol || strcmp(pol, key) || !name)
+			if (!pol || !name)
 				continue;
-			for (k = 0; st && json_object_is_type(st, json_type_array) &&
-			     k < json_object_array_length(st); k++) {
-				const char *n = cs_k_str(json_object_array_get_idx(st, k), "name");
+			hit = bsearch(&pol, sorted, w->nr_policies, sizeof(*sorted), by_policy_key);
+			if (!hit)
+				continue;
+			t = &w->tallies[(char (*)[320])*hit - keys];
+			/* The agent reports in the same order, mostly: start where the last one was. */
+			for (k = 0; k < nst; k++) {
+				struct json_object *c = json_object_array_get_idx(st, (hint + k) % nst);
+				const char *n = cs_k_str(c, "name");
 
 				if (n && !strcmp(n, name)) {
-					r = json_object_array_get_idx(st, k);
+					r = c;
+					hint = (hint + k + 1) % nst;
 					break;
 				}
 			}
 			tier = r ? cs_k_str(r, "tier") : NULL;
 			if (tier && !strcmp(tier, "hot"))
-				by_tier[0]++;
+				t->by_tier[0]++;
 			else if (tier && !strcmp(tier, "warm"))
-				by_tier[1]++;
+				t->by_tier[1]++;
 			else if (tier && !strcmp(tier, "cold"))
-				by_tier[2]++;
+				t->by_tier[2]++;
 			else
-				(*unknown)++;
+				t->unknown++;
 			if (r && json_object_object_get_ex(r, "migrationsCompleted", &x))
-				*done += json_object_get_int64(x);
+				t->done += json_object_get_int64(x);
 			if (r && json_object_object_get_ex(r, "migrationsFailed", &x))
-				*failed += json_object_get_int64(x);
+				t->failed += json_object_get_int64(x);
 		}
 	}
-}
-
-static long selecting(const struct cs_world *w, const struct cs_k_policy *p)
-{
-	long n = 0;
-	size_t i;
-
-	for (i = 0; i < w->nr_pvcs; i++)
-		if (cs_world_policy(w, &w->pvcs[i]) == p)
-			n++;
-	return n;
+out:
+	free(keys);
+	free(sorted);
 }
 
 /* The status without its clock fields, to compare. */
@@ -288,7 +324,8 @@ static struct json_object *old_condition(struct json_object *status, const char 
 struct json_object *cs_reconcile_policy_status(const struct cs_world *w,
 					       const struct cs_k_policy *p, const char *now)
 {
-	long by_tier[3] = { 0 }, unknown = 0, done = 0, failed = 0, n = selecting(w, p);
+	const struct cs_policy_tally *ta = &w->tallies[p - w->policies];
+	long n = ta->selecting;
 	struct json_object *s = json_object_new_object(), *t = json_object_new_object();
 	struct json_object *c = json_object_new_object(), *conds = json_object_new_array();
 	struct json_object *old, *a, *b;
@@ -296,18 +333,17 @@ struct json_object *cs_reconcile_policy_status(const struct cs_world *w,
 	char msg[512];
 	bool same;
 
-	tally(w, p, by_tier, &unknown, &done, &failed);
 	json_object_object_add(s, "phase", json_object_new_string(p->invalid[0] ? "Invalid" :
 								   "Active"));
 	json_object_object_add(s, "observedGeneration", json_object_new_int64(p->generation));
 	json_object_object_add(s, "volumes", json_object_new_int64(n));
-	json_object_object_add(t, "hot", json_object_new_int64(by_tier[0]));
-	json_object_object_add(t, "warm", json_object_new_int64(by_tier[1]));
-	json_object_object_add(t, "cold", json_object_new_int64(by_tier[2]));
-	json_object_object_add(t, "unknown", json_object_new_int64(unknown));
+	json_object_object_add(t, "hot", json_object_new_int64(ta->by_tier[0]));
+	json_object_object_add(t, "warm", json_object_new_int64(ta->by_tier[1]));
+	json_object_object_add(t, "cold", json_object_new_int64(ta->by_tier[2]));
+	json_object_object_add(t, "unknown", json_object_new_int64(ta->unknown));
 	json_object_object_add(s, "volumesByTier", t);
-	json_object_object_add(s, "migrationsCompleted", json_object_new_int64(done));
-	json_object_object_add(s, "migrationsFailed", json_object_new_int64(failed));
+	json_object_object_add(s, "migrationsCompleted", json_object_new_int64(ta->done));
+	json_object_object_add(s, "migrationsFailed", json_object_new_int64(ta->failed));
 	json_object_object_add(c, "type", json_object_new_string("Ready"));
 	json_object_object_add(c, "status", json_object_new_string(p->invalid[0] ? "False" : "True"));
 	json_object_object_add(c, "reason", json_object_new_string(p->invalid[0] ? "InvalidSpec" :

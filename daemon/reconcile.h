@@ -14,18 +14,30 @@
 #include "kobjects.h"
 
 struct cs_world {
-	struct cs_k_pvc *pvcs;
+	struct cs_k_pvc **pvcs;		/* each its own allocation */
 	size_t nr_pvcs;
-	struct cs_k_pv *pvs;		/* sorted by name after cs_world_index() */
+	struct cs_k_pv **pvs;		/* sorted by name after cs_world_index() */
 	size_t nr_pvs;
 	struct cs_k_policy *policies;	/* json: copies, owned */
 	size_t nr_policies;
 	struct cs_k_node *nodes;	/* json: copies, owned */
 	size_t nr_nodes;
 	const char *home_ns;		/* the controller's namespace */
+	/* Worked out once by cs_world_index(): */
+	const struct cs_k_policy **pvc_policy;	/* per PVC, the policy it names */
+	struct cs_policy_tally *tallies;	/* per policy */
 };
 
-void cs_world_index(struct cs_world *w);
+/* A policy's volumes as the agents report them, and the PVCs naming it. */
+struct cs_policy_tally {
+	long selecting;
+	long by_tier[3], unknown;	/* hot, warm, cold, not reported */
+	long done, failed;		/* migrations */
+};
+
+/* Sorts the PVs and works out what every PVC names and every policy counts; -1 out of memory. */
+int cs_world_index(struct cs_world *w);
+/* Frees what the world holds (the PVCs and PVs each, the JSON copies). */
 void cs_world_free(struct cs_world *w);
 
 /* One node's desired CoucheStorNode spec. */

@@ -327,8 +327,8 @@ static void test_decode(void)
 				   "{\"nodeAffinity\":{\"required\":{\"nodeSelectorTerms\":[{"
 				   "\"matchExpressions\":[{\"key\":\"kubernetes.io/hostname\","
 				   "\"operator\":\"In\",\"values\":[\"w3\"]}]}]}}}}");
-	struct cs_k_pv *pv = cs_k_pv_decode(o);
-	struct cs_k_pvc *c;
+	struct cs_k_pv *pv = cs_k_pv_decode(o), *d;
+	struct cs_k_pvc *c, *cd;
 
 	T(pv && !strcmp(pv->node, "w3") && !strcmp(pv->dm_name, "pv1"),
 	  "pv: the node from a hostname affinity, the dm name from the PV's name");
@@ -339,6 +339,10 @@ static void test_decode(void)
 	pv = cs_k_pv_decode(o);
 	T(pv && !strcmp(pv->node, "n9") && !strcmp(pv->dm_name, "vol7"),
 	  "pv: the annotations win");
+	d = cs_k_pv_dup(pv);
+	T(d && !strcmp(d->node, "n9") && d->node != pv->node && !d->uid[0],
+	  "pv: a copy has strings of its own; an absent uid is empty");
+	free(d);
 	free(pv);
 	json_object_put(o);
 	o = js("{\"metadata\":{\"name\":\"c\",\"namespace\":\"ns\",\"uid\":\"u\",\"annotations\":"
@@ -347,35 +351,40 @@ static void test_decode(void)
 	c = cs_k_pvc_decode(o);
 	T(c && !strcmp(c->policy, "p") && !strcmp(c->force_tier, "warm") && !strcmp(c->volume, "pv1"),
 	  "pvc: annotations and the bound volume");
+	cd = cs_k_pvc_dup(c);
 	free(c);
+	T(cd && !strcmp(cd->ns, "ns") && !strcmp(cd->force_tier, "warm"), "pvc: a copy outlives it");
+	free(cd);
 	json_object_put(o);
 }
 
 static void test_reconcile(void)
 {
-	struct cs_k_pvc pvcs[4] = {
+	struct cs_k_pvc pvc[4] = {
 		{ "u1", "apps", "a", "pv-a", "gold", "" },
 		{ "u2", "apps", "b", "pv-b", "couchestor-system/gold", "warm" },
 		{ "u3", "apps", "c", "", "gold", "" },		/* not bound */
 		{ "u4", "apps", "d", "pv-d", "", "" },		/* no intent */
 	};
-	struct cs_k_pv pvs[3] = {
+	struct cs_k_pv pv[3] = {
 		{ "v1", "pv-b", "n1", "pv-b" }, { "v2", "pv-a", "n1", "pv-a" },
 		{ "v3", "pv-d", "n2", "pv-d" },
 	};
+	struct cs_k_pvc *pvcs[4] = { &pvc[0], &pvc[1], &pvc[2], &pvc[3] };
+	struct cs_k_pv *pvs[3] = { &pv[0], &pv[1], &pv[2] };
 	struct cs_k_policy pols[2] = {
 		{ "p1", "apps", "gold", 1, "", NULL, NULL },
 		{ "p2", "couchestor-system", "gold", 4, "", NULL, NULL },
 	};
-	struct cs_world w = { pvcs, 4, pvs, 3, pols, 2, NULL, 0, "couchestor-system" };
+	struct cs_world w = { pvcs, 4, pvs, 3, pols, 2, NULL, 0, "couchestor-system", NULL, NULL };
 	struct cs_plan_out out;
 	struct json_object *vols, *st, *st2;
 	const char *spec;
 
 	pols[0].spec = js("{\"tiers\":[{\"name\":\"hot\",\"iopsThreshold\":50}]}");
 	pols[1].spec = js("{\"tiers\":[{\"name\":\"cold\",\"iopsThreshold\":0}]}");
-	cs_world_index(&w);
-	T(cs_world_policy(&w, &pvcs[0]) == &pols[0] && cs_world_policy(&w, &pvcs[1]) == &pols[1],
+	T(!cs_world_index(&w), "reconcile: the world indexed");
+	T(cs_world_policy(&w, pvcs[0]) == &pols[0] && cs_world_policy(&w, pvcs[1]) == &pols[1],
 	  "reconcile: NAME is the PVC's namespace first; NS/NAME is that one");
 	T(!cs_reconcile_nodes(&w, &out) && out.nr_nodes == 1 && out.volumes == 2 &&
 	  out.unresolved == 1, "reconcile: two volumes on n1, one PVC not bound, one without intents");
@@ -413,6 +422,8 @@ static void test_reconcile(void)
 	json_object_put(pols[0].status);
 	json_object_put(pols[0].spec);
 	json_object_put(pols[1].spec);
+	free(w.pvc_policy);
+	free(w.tallies);
 }
 
 int main(void)

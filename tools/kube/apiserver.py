@@ -695,6 +695,7 @@ def main():
     ap.add_argument("--bookmark-seconds", type=float, default=1.0)
     ap.add_argument("--watch-410-status", action="store_true",
                     help="a stale watch gets HTTP 410 instead of a 200 and an ERROR event")
+    ap.add_argument("--preload", help="a JSON list of objects to start with (for the scale benchmark)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     srv = Server((a.address, a.port), Handler)
@@ -706,6 +707,16 @@ def main():
     srv.verbose = a.verbose
     srv.bookmark_s = a.bookmark_seconds
     srv.watch_410_status = a.watch_410_status
+    if a.preload:
+        by_kind = {(("%s/%s" % (g, v)) if g else v, k[0]): (g, v, p)
+                   for (g, v, p), k in RESOURCES.items()}
+        h = Handler.__new__(Handler)
+        h.server = srv
+        with open(a.preload) as f, srv.store.lock:
+            for o in json.load(f):
+                gvr = by_kind[(o["apiVersion"], o["kind"])]
+                ns = o["metadata"].get("namespace") if RESOURCES[gvr][1] else None
+                h.store_new(gvr, ns, o)
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
