@@ -30,7 +30,6 @@
 #include "metrics.h"
 #include "reconcile.h"
 
-#define RESYNC_S 30
 #define WRITE_BUDGET_S 3.0
 #define MAX_EVENTS_KEPT 4096
 
@@ -825,7 +824,7 @@ int cs_controller_run(struct cs_config *cfg, const struct cs_controller_opts *o)
 			c->reported = NULL;
 		}
 		if (lead && all_synced(c) && (c->dirty || changes(c) != c->seen_changes ||
-					      t - c->last_round >= RESYNC_S)) {
+					      t - c->last_round >= o->resync_s)) {
 			c->seen_changes = changes(c);
 			c->last_round = t;
 			round_once(c);

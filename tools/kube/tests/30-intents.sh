@@ -48,7 +48,7 @@ contexts:
 current-context: c
 YAML
 cp "$D/kubeconfig-file" "$D/kubeconfig-tf"
-controller a tf --leader-elect=false
+controller a tf --leader-elect=false --resync-period=5s
 
 node() { $K get couchestornode node1 -o jsonpath="$1" 2>/dev/null; }
 wait_until 15 sh -c "$K get couchestornode node1 > /dev/null 2>&1"
@@ -66,8 +66,8 @@ is "$(sp '{.status.phase} {.status.observedGeneration} {.status.conditions[0].ty
 lt=$(sp '{.status.conditions[0].lastTransitionTime}')
 st_writes() { curl -s --cacert "$D/pki/ca.crt" "$API/_double/stats" | python3 -c "import json,sys; r = json.load(sys.stdin)['requests']; print(r.get('PATCH /apis/couchestor.io/v1alpha1/namespaces/couchestor-system/storagepolicies/nutanix-tiered-policy/status', 0))"; }
 w0=$(st_writes)
-sleep 33
-is "$(st_writes)" "$w0" "a resync 30 s later writes no status: nothing changed"
+sleep 12
+is "$(st_writes)" "$w0" "two resyncs (every 5 s) later no status written: nothing changed"
 
 # force-tier: the intent, and an Event on the PVC.
 $K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier=warm > /dev/null
@@ -97,7 +97,7 @@ ok $? "whose count is 3"
 # A new controller (a restart, a new leader) goes on with the same Event's count.
 kill -TERM $PID_a
 wait $PID_a
-controller b tf --leader-elect=false
+controller b tf --leader-elect=false --resync-period=5s
 wait_until 15 sh -c "curl -s 127.0.0.1:$HPORT_b/readyz | grep -q '^ok'"
 $K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier- > /dev/null
 sleep 2
