@@ -9,6 +9,10 @@ start_double
 cp "$top/tools/kube/testdata/storage-policy-nutanix.yaml" "$D/sp.yaml"
 
 check "kubectl creates a namespace" $K create namespace couchestor-system
+check "kubectl applies deploy/crds/ (the guide's first step)" $K apply --validate=false -f "$top/deploy/crds/"
+is "$($K get crd -o name | sort | tr '\n' ' ')" \
+	"customresourcedefinition.apiextensions.k8s.io/couchestornodes.couchestor.io customresourcedefinition.apiextensions.k8s.io/storagepolicies.couchestor.io " \
+	"both CRDs are there"
 check "kubectl applies the guide's storage-policy-nutanix.yaml" $K apply --validate=false -f "$D/sp.yaml"
 is "$($K -n couchestor-system get storagepolicies -o jsonpath='{.items[0].spec.tiers[1].iopsThreshold}')" 10 \
 	"kubectl reads it back (warm's iopsThreshold)"
