@@ -173,22 +173,6 @@ static void take_node(void *item, void *arg)
 		json_object_deep_copy(n->status, &r->status, NULL);
 }
 
-static struct json_object *named(struct json_object *o, const char *list, const char *name)
-{
-	struct json_object *a;
-	size_t i;
-
-	if (!o || !json_object_object_get_ex(o, list, &a) || !json_object_is_type(a, json_type_array))
-		return NULL;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		const char *n = cs_k_str(json_object_array_get_idx(a, i), "name");
-
-		if (n && !strcmp(n, name))
-			return json_object_array_get_idx(a, i);
-	}
-	return NULL;
-}
-
 /* config.yaml with a StoragePolicy's tiers and migration settings over it. */
 static int policy_config(const struct cs_config *base, struct json_object *pol,
 			 struct cs_vol_intent *in)
@@ -261,7 +245,7 @@ void cs_agent_kube_intents(struct cs_agent *a, struct cs_agent_kube *ak, struct 
 	cs_informer_foreach(&ak->node, take_node, &ref);
 	if (!in->loaded) {
 		/* A force-tier we applied before a restart, to undo if it is gone. */
-		struct json_object *r = named(ref.status, "volumes", v->name);
+		struct json_object *r = cs_k_item(ref.status, "volumes", "name", v->name);
 
 		in->loaded = true;
 		if (r && (s = cs_k_str(r, "forceTier")) && !in->applied[0]) {
@@ -272,7 +256,7 @@ void cs_agent_kube_intents(struct cs_agent *a, struct cs_agent_kube *ak, struct 
 				json_object_get_boolean(h);
 		}
 	}
-	vol = named(ref.spec, "volumes", v->name);
+	vol = cs_k_item(ref.spec, "volumes", "name", v->name);
 	in->named = vol != NULL;
 	snprintf(in->pvc, sizeof(in->pvc), "%s", vol ? cs_k_str(vol, "pvc") ?: "" : "");
 	/*

@@ -375,19 +375,7 @@ static const struct cs_k_node *node_in(const struct cs_world *w, const char *nam
 
 static struct json_object *volume_in(struct json_object *spec, const char *name)
 {
-	struct json_object *vols;
-	size_t i;
-
-	if (!spec || !json_object_object_get_ex(spec, "volumes", &vols) ||
-	    !json_object_is_type(vols, json_type_array))
-		return NULL;
-	for (i = 0; i < json_object_array_length(vols); i++) {
-		const char *n = cs_k_str(json_object_array_get_idx(vols, i), "name");
-
-		if (n && !strcmp(n, name))
-			return json_object_array_get_idx(vols, i);
-	}
-	return NULL;
+	return cs_k_item(spec, "volumes", "name", name);
 }
 
 static void pvc_of(struct json_object *v, char *ns, size_t nl, char *name, size_t len)

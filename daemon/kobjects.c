@@ -33,6 +33,24 @@ const char *cs_k_str(struct json_object *o, const char *path)
 	return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
 }
 
+struct json_object *cs_k_item(struct json_object *o, const char *list, const char *key,
+			      const char *value)
+{
+	struct json_object *a;
+	size_t i;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, list, &a) || !json_object_is_type(a, json_type_array))
+		return NULL;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		const char *n = cs_k_str(json_object_array_get_idx(a, i), key);
+
+		if (n && !strcmp(n, value))
+			return json_object_array_get_idx(a, i);
+	}
+	return NULL;
+}
+
 /* Annotations are keyed by names with dots: not a dotted path. */
 static const char *annotation(struct json_object *o, const char *key)
 {

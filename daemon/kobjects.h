@@ -71,4 +71,8 @@ int cs_k_policy_check(struct json_object *spec, char *why, size_t len);
 /* A string at a dotted path of @o ("metadata.name"), or NULL. */
 const char *cs_k_str(struct json_object *o, const char *path);
 
+/* The item of the array @o.@list whose @key is @value ("volumes", "name", "vol0"), or NULL. */
+struct json_object *cs_k_item(struct json_object *o, const char *list, const char *key,
+			      const char *value);
+
 #endif /* COUCHESTORD_KOBJECTS_H */

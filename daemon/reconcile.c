@@ -304,23 +304,6 @@ static struct json_object *timeless(struct json_object *s)
 	return c;
 }
 
-static struct json_object *old_condition(struct json_object *status, const char *type)
-{
-	struct json_object *conds;
-	size_t i;
-
-	if (!status || !json_object_object_get_ex(status, "conditions", &conds) ||
-	    !json_object_is_type(conds, json_type_array))
-		return NULL;
-	for (i = 0; i < json_object_array_length(conds); i++) {
-		const char *t = cs_k_str(json_object_array_get_idx(conds, i), "type");
-
-		if (t && !strcmp(t, type))
-			return json_object_array_get_idx(conds, i);
-	}
-	return NULL;
-}
-
 struct json_object *cs_reconcile_policy_status(const struct cs_world *w,
 					       const struct cs_k_policy *p, const char *now)
 {
@@ -356,7 +339,7 @@ struct json_object *cs_reconcile_policy_status(const struct cs_world *w,
 	json_object_object_add(c, "message", json_object_new_string(msg));
 	json_object_object_add(c, "observedGeneration", json_object_new_int64(p->generation));
 	/* lastTransitionTime moves only when the condition's status does. */
-	old = old_condition(p->status, "Ready");
+	old = cs_k_item(p->status, "conditions", "type", "Ready");
 	ostatus = old ? cs_k_str(old, "status") : NULL;
 	oreason = old ? cs_k_str(old, "reason") : NULL;
 	otime = old ? cs_k_str(old, "lastTransitionTime") : NULL;
