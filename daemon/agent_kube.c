@@ -58,6 +58,21 @@ static void *writer(void *arg)
 		json_object_object_add(patch, "status", st);	/* patch owns st */
 		ok = !cs_kube_call(&kube, "PATCH", ak->path, "application/merge-patch+json", patch,
 				   10000, &r) && r.status == 200;
+		if (r.status == 404) {
+			/*
+			 * No CoucheStorNode yet (the controller makes one for nodes with
+			 * intents): ours, empty, so the report can say which volumes are
+			 * here, which is how the controller finds a network volume's node.
+			 */
+			cs_kube_reply_free(&r);
+			if (!cs_kube_call(&kube, "POST", CS_NODES_PATH, "application/json", ak->empty,
+					  10000, &r) && (r.status == 201 || r.status == 409)) {
+				cs_kube_reply_free(&r);
+				ok = !cs_kube_call(&kube, "PATCH", ak->path,
+						   "application/merge-patch+json", patch, 10000, &r) &&
+					r.status == 200;
+			}
+		}
 		pthread_mutex_lock(&ak->lock);
 		ak->up = r.status != 0;
 		if (ok) {
@@ -110,6 +125,18 @@ int cs_agent_kube_start(struct cs_agent *a, struct cs_agent_kube *ak, const char
 	snprintf(path, sizeof(path), "%s?fieldSelector=%s", CS_NODES_PATH,
 		 cs_kube_escape(sel, esc, sizeof(esc)));
 	snprintf(ak->path, sizeof(ak->path), "%s/%s/status", CS_NODES_PATH, a->node);
+	ak->empty = json_object_new_object();
+	{
+		struct json_object *md = json_object_new_object(), *spec = json_object_new_object();
+
+		json_object_object_add(md, "name", json_object_new_string(a->node));
+		json_object_object_add(spec, "volumes", json_object_new_array());
+		json_object_object_add(ak->empty, "apiVersion",
+				       json_object_new_string("couchestor.io/v1alpha1"));
+		json_object_object_add(ak->empty, "kind", json_object_new_string("CoucheStorNode"));
+		json_object_object_add(ak->empty, "metadata", md);
+		json_object_object_add(ak->empty, "spec", spec);
+	}
 	pthread_mutex_init(&ak->lock, NULL);
 	pthread_cond_init(&ak->wake, NULL);
 	ak->up = true;
@@ -149,6 +176,7 @@ void cs_agent_kube_stop(struct cs_agent_kube *ak)
 	cs_informer_stop(&ak->node);
 	json_object_put(ak->want);
 	json_object_put(ak->written);
+	json_object_put(ak->empty);
 	pthread_cond_destroy(&ak->wake);
 	pthread_mutex_destroy(&ak->lock);
 	cs_kube_cfg_free(&ak->kc);
@@ -211,6 +239,8 @@ static int policy_config(const struct cs_config *base, struct json_object *pol,
 
 		if ((s = cs_k_str(m, "cooldownPeriod")) && !cs_duration_parse(s, &ms, &why))
 			c->migration.cooldown_s = (uint32_t)(ms / 1000);
+		if (json_object_object_get_ex(m, "batchSize", &v) && json_object_get_int(v) > 0)
+			c->migration.batch_size = json_object_get_int(v);
 		if (json_object_object_get_ex(m, "maxConcurrent", &v) && json_object_get_int(v) > 0) {
 			c->migration.concurrent_migrations = json_object_get_int(v);
 			in->sets_concurrency = true;

@@ -22,6 +22,7 @@ struct cs_agent_kube {
 	struct cs_kube_cfg kc;
 	struct cs_informer node;	/* our CoucheStorNode, by name */
 	char path[512];			/* its /status */
+	struct json_object *empty;	/* ours, to create if there is none (the writer's) */
 	/* the status writer */
 	pthread_t thread;
 	bool running;

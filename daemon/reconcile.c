@@ -143,6 +143,26 @@ static int by_volume_name(const void *a, const void *b)
 	return strcmp(cs_k_str(x, "name") ?: "", cs_k_str(y, "name") ?: "");
 }
 
+/*
+ * The node whose agent reports a volume of that name: where a network
+ * volume (a CSI volume group, attached wherever its pod runs) is, when
+ * its PV names no node.  NULL if none, or more than one.
+ */
+static const char *reported_on(const struct cs_world *w, const char *dm_name)
+{
+	const char *node = NULL;
+	size_t i;
+
+	for (i = 0; i < w->nr_nodes; i++) {
+		if (!cs_k_item(w->nodes[i].status, "volumes", "name", dm_name))
+			continue;
+		if (node)
+			return NULL;	/* two nodes say so: a stale report; wait */
+		node = w->nodes[i].name;
+	}
+	return node;
+}
+
 int cs_reconcile_nodes(const struct cs_world *w, struct cs_plan_out *out)
 {
 	size_t i;
@@ -162,12 +182,15 @@ int cs_reconcile_nodes(const struct cs_world *w, struct cs_plan_out *out)
 
 		if (!c->policy[0] && !c->force_tier[0])
 			continue;
+		const char *node;
+
 		pv = c->volume[0] ? find_pv(w, c->volume) : NULL;
-		if (!pv || !pv->node[0]) {
+		node = !pv ? NULL : pv->node[0] ? pv->node : reported_on(w, pv->dm_name);
+		if (!node) {
 			out->unresolved++;
 			continue;
 		}
-		n = plan_for(out, pv->node);
+		n = plan_for(out, node);
 		if (!n)
 			return -1;
 		out->volumes++;

@@ -4,6 +4,9 @@
  * CoucheStorNodes to what should be written: each node's intents (its
  * CoucheStorNode spec), each policy's status, and the Events users watch.
  * Pure: no I/O, so the tests and the scale benchmark run it directly.
+ * A volume's node: its PV's couchestor.io/node annotation, else a
+ * required hostname affinity, else the one node whose agent reports a
+ * dm-couche volume of its name.
  */
 #ifndef COUCHESTORD_RECONCILE_H
 #define COUCHESTORD_RECONCILE_H

@@ -360,23 +360,25 @@ static void test_decode(void)
 
 static void test_reconcile(void)
 {
-	struct cs_k_pvc pvc[4] = {
+	struct cs_k_pvc pvc[5] = {
 		{ "u1", "apps", "a", "pv-a", "gold", "" },
 		{ "u2", "apps", "b", "pv-b", "couchestor-system/gold", "warm" },
 		{ "u3", "apps", "c", "", "gold", "" },		/* not bound */
 		{ "u4", "apps", "d", "pv-d", "", "" },		/* no intent */
+		{ "u5", "apps", "e", "pv-e", "", "cold" },	/* a CSI volume: no node on its PV */
 	};
-	struct cs_k_pv pv[3] = {
+	struct cs_k_pv pv[4] = {
 		{ "v1", "pv-b", "n1", "pv-b" }, { "v2", "pv-a", "n1", "pv-a" },
-		{ "v3", "pv-d", "n2", "pv-d" },
+		{ "v3", "pv-d", "n2", "pv-d" }, { "v4", "pv-e", "", "pv-e" },
 	};
-	struct cs_k_pvc *pvcs[4] = { &pvc[0], &pvc[1], &pvc[2], &pvc[3] };
-	struct cs_k_pv *pvs[3] = { &pv[0], &pv[1], &pv[2] };
+	struct cs_k_pvc *pvcs[5] = { &pvc[0], &pvc[1], &pvc[2], &pvc[3], &pvc[4] };
+	struct cs_k_pv *pvs[4] = { &pv[0], &pv[1], &pv[2], &pv[3] };
+	struct cs_k_node node = { "n9u", "n9", "1", NULL, NULL, NULL };
 	struct cs_k_policy pols[2] = {
 		{ "p1", "apps", "gold", 1, "", NULL, NULL },
 		{ "p2", "couchestor-system", "gold", 4, "", NULL, NULL },
 	};
-	struct cs_world w = { pvcs, 4, pvs, 3, pols, 2, NULL, 0, "couchestor-system", NULL, NULL };
+	struct cs_world w = { pvcs, 4, pvs, 4, pols, 2, NULL, 0, "couchestor-system", NULL, NULL };
 	struct cs_plan_out out;
 	struct json_object *vols, *st, *st2;
 	const char *spec;
@@ -397,6 +399,27 @@ static void test_reconcile(void)
 	  strstr(spec, "\"apps/gold\":{\"tiers\"") && strstr(spec, "\"couchestor-system/gold\""),
 	  "reconcile: sorted by volume, force-tier and both policies carried: %s", spec);
 	cs_plan_out_free(&out);
+
+	/* pv-e names no node: it is where an agent reports a volume of its name. */
+	w.nr_pvcs = 5;
+	w.nodes = &node;
+	w.nr_nodes = 1;
+	node.status = js("{\"volumes\":[{\"name\":\"pv-e\",\"tier\":\"hot\"}]}");
+	free(w.pvc_policy);
+	free(w.tallies);
+	cs_world_index(&w);
+	T(!cs_reconcile_nodes(&w, &out) && out.nr_nodes == 2 && out.volumes == 3 &&
+	  !strcmp(out.nodes[0].node, "n9") &&
+	  cs_k_item(out.nodes[0].spec, "volumes", "name", "pv-e"),
+	  "reconcile: a PV without a node goes where its agent reports the volume (n9)");
+	cs_plan_out_free(&out);
+	json_object_put(node.status);
+	w.nodes = NULL;
+	w.nr_nodes = 0;
+	w.nr_pvcs = 4;
+	free(w.pvc_policy);
+	free(w.tallies);
+	cs_world_index(&w);
 
 	st = cs_reconcile_policy_status(&w, &pols[0], "2026-01-01T00:00:00Z");
 	T(st && !strcmp(cs_k_str(st, "phase"), "Active") &&
