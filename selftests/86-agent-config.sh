@@ -120,27 +120,20 @@ agent=$!
 i=0; while ! wget -qO- http://127.0.0.1:8081/readyz > /dev/null 2>&1 && [ $i -lt 25 ]; do sleep 0.2; i=$((i + 1)); done
 [ $i -lt 25 ]
 ok $? "ready within 5 s while Prometheus hangs"
-cycles() { wget -qO- http://127.0.0.1:8080/metrics 2>/dev/null | sed -n 's/^couchestor_policy_cycle_seconds_count \([0-9]*\)/\1/p'; }
-c0=$(cycles)
+c0=$(agent_cycles)
 up=0
 for i in 1 2 3 4 5 6; do
 	sleep 1
 	timeout 2 wget -qO- http://127.0.0.1:8081/healthz > /dev/null 2>&1 && up=$((up + 1))
 done
-c1=$(cycles)
+c1=$(agent_cycles)
 is "$up" 6 "/healthz answered every second of 6"
 [ -n "$c0" ] && [ -n "$c1" ] && [ $((c1 - c0)) -ge 4 ]
 ok $? "the agent kept planning: $c0 then $c1 cycles"
 [ "$up" = 6 ] || diag /tmp/agent2.log
 grep -q 'msg="move history loaded: their cooldowns go on" volume=vol0 extents=[1-9]' /tmp/agent2.log
 ok $? "a restarted agent goes on with the cooldowns: $(grep -o 'move history loaded.*' /tmp/agent2.log)"
-t0=$(date +%s)
-kill -TERM $agent
-wait $agent
-rc=$?
-t1=$(date +%s)
-[ $rc = 0 ] && [ $((t1 - t0)) -le 3 ]
-ok $? "SIGTERM stops it in $((t1 - t0)) s (status $rc), the query in flight aborted"
+stop_agent $agent ", the query in flight aborted"
 pkill -f "nc -l -p 9099" 2>/dev/null; pkill -f "sleep 90" 2>/dev/null
 check "remove" dmsetup remove $VOL
 done_testing

@@ -70,7 +70,6 @@ YAML
 mkdir -p /tmp/cs-state3
 couchestord agent --node-name=vm --config=/tmp/agent3.yaml --state-dir=/tmp/cs-state3 > /tmp/agent3.log 2>&1 &
 agent=$!
-cycles() { wget -qO- http://127.0.0.1:8080/metrics 2>/dev/null | sed -n 's/^couchestor_policy_cycle_seconds_count \([0-9]*\)/\1/p'; }
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$agent/status; }
 # probe <seconds>: /healthz once a second; counts the answers in $up.
 probe() {
@@ -84,7 +83,7 @@ probe() {
 }
 probes=0; up=0
 probe 10
-c0=$(cycles); r0=$(rss)
+c0=$(agent_cycles); r0=$(rss)
 
 # Down: the agent says so in /readyz and the log, and goes on with heat.
 echo down > /tmp/prom.mode
@@ -108,7 +107,7 @@ ok $? "and the log says it is back"
 # Then every fault in turn for the rest of the minute.
 echo faults > /tmp/prom.mode
 probe 40
-c1=$(cycles); r1=$(rss)
+c1=$(agent_cycles); r1=$(rss)
 kill -0 $agent 2>/dev/null
 ok $? "the agent is still running after $((c1)) cycles"
 is "$up" "$probes" "/healthz answered every probe ($up of $probes)"
@@ -121,13 +120,7 @@ grep -q 'level=error\|Segmentation\|Aborted' /tmp/agent3.log && diag /tmp/agent3
 [ "$(grep -c 'prometheus unreachable' /tmp/agent3.log)" -le "$(( (c1 - c0) / 2 ))" ]
 ok $? "the log does not repeat the same warning every cycle ($(grep -c 'prometheus unreachable' /tmp/agent3.log) times)"
 
-t0=$(date +%s)
-kill -TERM $agent
-wait $agent
-rc=$?
-t1=$(date +%s)
-[ $rc = 0 ] && [ $((t1 - t0)) -le 3 ]
-ok $? "SIGTERM stops it in $((t1 - t0)) s (status $rc)"
+stop_agent $agent
 touch /tmp/prom.stop
 pkill -f "nc -l -p $PORT" 2>/dev/null
 kill $fake 2>/dev/null

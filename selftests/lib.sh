@@ -139,3 +139,17 @@ p6_table() {
 	     "/dev/mapper/p6c0 /dev/mapper/p6c1 /dev/mapper/p6c2 /dev/mapper/p6c3 /dev/mapper/p6c4 /dev/mapper/p6c5"
 }
 p6_health() { dmsetup status p6 | awk '{ for (i = 1; i <= NF; i++) if ($i == "cold") print $(i+2) }'; }
+
+# The agent's policy cycles so far, from its metrics on 127.0.0.1:8080.
+agent_cycles() { wget -qO- http://127.0.0.1:8080/metrics 2>/dev/null | sed -n 's/^couchestor_policy_cycle_seconds_count \([0-9]*\)/\1/p'; }
+
+# stop_agent PID [what]: SIGTERM, and it must exit 0 within 3 s.
+stop_agent() {
+	t0=$(date +%s)
+	kill -TERM "$1"
+	wait "$1"
+	rc=$?
+	t1=$(date +%s)
+	[ $rc = 0 ] && [ $((t1 - t0)) -le 3 ]
+	ok $? "SIGTERM stops it in $((t1 - t0)) s (status $rc)$2"
+}

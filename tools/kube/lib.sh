@@ -90,3 +90,16 @@ wait_until() {
 }
 
 now_ms() { date +%s%3N; }
+
+# guide_setup PV_NAME < PV.yaml: the guide's namespace, StoragePolicy and
+# test PVC, and the PV on stdin, the PVC bound to it (as a CSI driver does).
+guide_setup() {
+	$K create namespace couchestor-system > /dev/null
+	$K apply --validate=false -f "$top/tools/kube/testdata/storage-policy-nutanix.yaml" > /dev/null
+	sed '/^---$/,$d' "$top/tools/kube/testdata/test-volume-nutanix.yaml" > "$D/pvc.yaml"
+	$K apply --validate=false -f "$D/pvc.yaml" > /dev/null
+	cat > "$D/pv.yaml"
+	$K apply --validate=false -f "$D/pv.yaml" > /dev/null
+	$K -n default patch pvc test-nutanix-pvc --type=merge \
+		-p "{\"spec\":{\"volumeName\":\"$1\"}}" > /dev/null
+}

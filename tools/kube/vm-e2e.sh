@@ -12,11 +12,7 @@ BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build/vm-e2e}
 . "$(dirname "$0")/../vm/vm.sh"		# sets top
 . "$top/tools/kube/lib.sh"
 start_double
-$K create namespace couchestor-system > /dev/null
-$K apply --validate=false -f "$top/tools/kube/testdata/storage-policy-nutanix.yaml" > /dev/null
-sed '/^---$/,$d' "$top/tools/kube/testdata/test-volume-nutanix.yaml" > "$D/pvc.yaml"
-$K apply --validate=false -f "$D/pvc.yaml" > /dev/null
-cat > "$D/pv.yaml" <<YAML
+guide_setup pvc-0f4e2c1a <<YAML
 apiVersion: v1
 kind: PersistentVolume
 metadata:
@@ -28,8 +24,6 @@ spec:
   accessModes: [ReadWriteOnce]
   claimRef: {namespace: default, name: test-nutanix-pvc}
 YAML
-$K apply --validate=false -f "$D/pv.yaml" > /dev/null
-$K -n default patch pvc test-nutanix-pvc --type=merge -p '{"spec":{"volumeName":"pvc-0f4e2c1a"}}' > /dev/null
 $K -n default annotate pvc test-nutanix-pvc couchestor.io/force-tier=hot > /dev/null
 controller ctl t1 --leader-elect=false
 

@@ -7,12 +7,8 @@
 # rotated service-account token.
 . "$(dirname "$0")/../lib.sh"
 start_double
-$K create namespace couchestor-system > /dev/null
-$K apply --validate=false -f "$top/tools/kube/testdata/storage-policy-nutanix.yaml" > /dev/null
-# The guide's test PVC, bound to a PV on node1 (what the CSI driver does).
-sed '/^---$/,$d' "$top/tools/kube/testdata/test-volume-nutanix.yaml" > "$D/pvc.yaml"
-$K apply --validate=false -f "$D/pvc.yaml" > /dev/null
-cat > "$D/pv.yaml" <<YAML
+# The guide's test PVC, bound to a PV on node1.
+guide_setup pv-test1 <<YAML
 apiVersion: v1
 kind: PersistentVolume
 metadata:
@@ -27,8 +23,6 @@ spec:
         - matchExpressions:
             - {key: kubernetes.io/hostname, operator: In, values: [node1]}
 YAML
-$K apply --validate=false -f "$D/pv.yaml" > /dev/null
-$K -n default patch pvc test-nutanix-pvc --type=merge -p '{"spec":{"volumeName":"pv-test1"}}' > /dev/null
 
 # The service account's token in a file, rotated below.
 mkdir -p "$D/sa"
