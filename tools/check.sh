@@ -46,25 +46,27 @@ else
 	fail=$((fail + 1)); echo "not ok - dkms add/build/remove"; tail -n 20 "$log"
 fi
 
-echo "=== VM selftests (qemu, Debian kernel $(tools/kernel-version))"
-tools/vm/run-tests.sh > "$log" 2>&1
-rc=$?
-grep -E '^(not )?ok |^    not ok|^    #|^selftests:|VM did not' "$log"
-p=$(sed -n 's/^selftests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
-f=$(sed -n 's/^selftests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
-[ -n "$p" ] || { echo "VM selftests gave no result"; tail -n 40 "$log"; fail=$((fail + 1)); }
-[ $rc = 0 ] || [ "${f:-0}" != 0 ] || fail=$((fail + 1))
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+# summary_section <title> <word> <shown lines (ERE)> <command...>: a run that
+# ends with "<word>: N passed, M failed"; no such line, or a failing exit
+# with no failure counted, is one failure more.
+summary_section() {
+	echo "=== $1"
+	word=$2 show=$3
+	shift 3
+	"$@" > "$log" 2>&1
+	rc=$?
+	grep -E "$show|^$word:" "$log"
+	p=$(sed -n "s/^$word: \([0-9]*\) passed, \([0-9]*\) failed\$/\1/p" "$log")
+	f=$(sed -n "s/^$word: \([0-9]*\) passed, \([0-9]*\) failed\$/\2/p" "$log")
+	[ -n "$p" ] || { echo "$word: no result"; tail -n 40 "$log"; fail=$((fail + 1)); }
+	[ $rc = 0 ] || [ "${f:-0}" != 0 ] || fail=$((fail + 1))
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+}
 
-echo "=== End to end: Kubernetes intents on a real volume (host API double, agent in the VM)"
-tools/kube/vm-e2e.sh > "$log" 2>&1
-rc=$?
-grep -E '^(not )?ok |^    not ok|^e2e:' "$log"
-p=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
-f=$(sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
-[ -n "$p" ] || { echo "the e2e run gave no result"; tail -n 40 "$log"; fail=$((fail + 1)); }
-[ $rc = 0 ] || [ "${f:-0}" != 0 ] || fail=$((fail + 1))
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+summary_section "VM selftests (qemu, Debian kernel $(tools/kernel-version))" selftests \
+	'^(not )?ok |^    not ok|^    #|VM did not' tools/vm/run-tests.sh
+summary_section "End to end: Kubernetes intents on a real volume (host API double, agent in the VM)" \
+	e2e '^(not )?ok |^    not ok' tools/kube/vm-e2e.sh
 
 echo "check: $pass passed, $fail failed"
 [ $fail = 0 ]
