@@ -819,3 +819,4 @@ module_exit(dm_couche_exit);
 MODULE_DESCRIPTION(DM_NAME " tiered volume target");
 MODULE_AUTHOR("CoucheStor developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(COUCHE_VERSION);

@@ -45,7 +45,7 @@ if [ -n "$DEBUG_KERNEL" ]; then
 else
 	for m in virtio_pci virtio_blk dm-mod crc32c-intel crc32c_generic libcrc32c \
 		 raid6_pq dm-bufio dm-log-writes dm-flakey dm-delay dm-zero dm-cache dm-cache-smq \
-		 md-mod faulty ext4 xfs virtio_net; do
+		 md-mod faulty ext4 xfs virtio_net 9pnet_virtio 9p; do
 		modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r ko; do
 		install -D -m 644 "$ko" "$stage$ko"
@@ -58,6 +58,9 @@ fi
 echo /lib/modules/dm-couche.ko >> "$stage/etc/modules.load"
 
 cp -r "$top/selftests" "$stage/selftests"
+# The module loader and the sources it builds, as the image has them.
+install -D -m 755 "$top/deploy/image/module-loader.sh" "$stage/loader/module-loader.sh"
+"$top/deploy/image/stage-module-src.sh" "$stage/loader/src"
 cp "$top/tools/vm/demo-guest.sh" "$stage/selftests/demo.sh"
 cp "$top/tools/bench/bench-guest.sh" "$stage/selftests/bench.sh"
 # Files a host-side test hands to the guest (tools/kube/vm-e2e.sh).

@@ -25,6 +25,9 @@ vm_disks() {
 }
 
 # vm_boot <log> <command line under /selftests> [timeout s]
+# The host's / is shared read-only (9p tag hostroot): the module loader
+# test builds against the host's headers with the host's compiler, as the
+# image does against a node's.
 # VM_NIC=user,model=virtio-net-pci gives the guest 10.0.2.15, and the
 # host's loopback as 10.0.2.2 (qemu's user networking).
 vm_boot() {
@@ -35,6 +38,7 @@ vm_boot() {
 	done
 	timeout --foreground -k 10 "$limit" qemu-system-x86_64 -accel tcg -cpu max \
 		-smp 2 -m "$VM_MEM" -nographic -no-reboot -nic "${VM_NIC:-none}" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-kernel "$KIMAGE" -initrd "$BUILD/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 loglevel=4 couche.run=$run" \
 		"$@" < /dev/null 2>&1 | tr -d '\r' | tee "$log" | grep --line-buffered -v '^\[' 

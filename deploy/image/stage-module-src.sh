@@ -1,0 +1,12 @@
+#!/bin/sh
+# stage-module-src.sh DEST: the dm-couche sources the module loader builds
+# from (what DKMS gets too: dkms.conf, Kbuild, kernel/, include/), without
+# build products.
+set -e
+top=$(cd "$(dirname "$0")/../.." && pwd)
+dest=$1
+[ -n "$dest" ] || { echo "usage: $0 DEST" >&2; exit 2; }
+mkdir -p "$dest/kernel"
+cp "$top/dkms.conf" "$top/Kbuild" "$dest/"
+cp -r "$top/include" "$dest/"
+cp "$top"/kernel/*.c "$top"/kernel/*.h "$top/kernel/Kbuild" "$dest/kernel/"
