@@ -61,6 +61,9 @@ cp -r "$top/selftests" "$stage/selftests"
 # The module loader and the sources it builds, as the image has them.
 install -D -m 755 "$top/deploy/image/module-loader.sh" "$stage/loader/module-loader.sh"
 "$top/deploy/image/stage-module-src.sh" "$stage/loader/src"
+# The alert rules a real Prometheus evaluates against the agent (89).
+mkdir -p "$stage/selftests/deploy"
+cp "$top/deploy/monitoring/alerting-rules-nutanix.yaml" "$stage/selftests/deploy/"
 cp "$top/tools/vm/demo-guest.sh" "$stage/selftests/demo.sh"
 cp "$top/tools/bench/bench-guest.sh" "$stage/selftests/bench.sh"
 # Files a host-side test hands to the guest (tools/kube/vm-e2e.sh).
