@@ -62,6 +62,18 @@ RESOURCES = {
     ("storage.k8s.io", "v1", "volumeattachments"): ("VolumeAttachment", False, True, []),
     ("apiextensions.k8s.io", "v1", "customresourcedefinitions"):
         ("CustomResourceDefinition", False, True, ["crd"]),
+    # What deploy/ holds, so that kubectl can apply and read it all back.
+    ("", "v1", "limitranges"): ("LimitRange", True, False, ["limits"]),
+    ("apps", "v1", "deployments"): ("Deployment", True, True, ["deploy"]),
+    ("apps", "v1", "daemonsets"): ("DaemonSet", True, True, ["ds"]),
+    ("policy", "v1", "poddisruptionbudgets"): ("PodDisruptionBudget", True, True, ["pdb"]),
+    ("networking.k8s.io", "v1", "networkpolicies"): ("NetworkPolicy", True, False, ["netpol"]),
+    ("rbac.authorization.k8s.io", "v1", "clusterroles"): ("ClusterRole", False, False, []),
+    ("rbac.authorization.k8s.io", "v1", "clusterrolebindings"): ("ClusterRoleBinding", False, False, []),
+    ("rbac.authorization.k8s.io", "v1", "roles"): ("Role", True, False, []),
+    ("rbac.authorization.k8s.io", "v1", "rolebindings"): ("RoleBinding", True, False, []),
+    ("monitoring.coreos.com", "v1", "servicemonitors"): ("ServiceMonitor", True, False, ["smon"]),
+    ("monitoring.coreos.com", "v1", "prometheusrules"): ("PrometheusRule", True, False, ["promrule"]),
     ("couchestor.io", "v1alpha1", "storagepolicies"): ("StoragePolicy", True, True, ["sp"]),
     ("couchestor.io", "v1alpha1", "couchestornodes"): ("CoucheStorNode", False, True, ["csn"]),
 }

@@ -95,7 +95,7 @@ now_ms() { date +%s%3N; }
 # test PVC, and the PV on stdin, the PVC bound to it (as a CSI driver does).
 guide_setup() {
 	$K create namespace couchestor-system > /dev/null
-	$K apply --validate=false -f "$top/tools/kube/testdata/storage-policy-nutanix.yaml" > /dev/null
+	$K apply --validate=false -f "$top/deploy/examples/storage-policy-nutanix.yaml" > /dev/null
 	sed '/^---$/,$d' "$top/tools/kube/testdata/test-volume-nutanix.yaml" > "$D/pvc.yaml"
 	$K apply --validate=false -f "$D/pvc.yaml" > /dev/null
 	cat > "$D/pv.yaml"

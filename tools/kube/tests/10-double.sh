@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 start_double
 # The install guide's file, verbatim.
-cp "$top/tools/kube/testdata/storage-policy-nutanix.yaml" "$D/sp.yaml"
+cp "$top/deploy/examples/storage-policy-nutanix.yaml" "$D/sp.yaml"
 
 check "kubectl creates a namespace" $K create namespace couchestor-system
 check "kubectl applies deploy/crds/ (the guide's first step)" $K apply --validate=false -f "$top/deploy/crds/"

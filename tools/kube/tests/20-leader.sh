@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 start_double
 $K create namespace couchestor-system > /dev/null
-$K apply --validate=false -f "$top/tools/kube/testdata/storage-policy-nutanix.yaml" > /dev/null
+$K apply --validate=false -f "$top/deploy/examples/storage-policy-nutanix.yaml" > /dev/null
 
 holder() { $K -n couchestor-system get lease couchestor-controller -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 ident() { sed -n 's/.*msg="controller started" identity=\([^ ]*\).*/\1/p' "$D/$1.log"; }

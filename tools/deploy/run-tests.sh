@@ -1,0 +1,70 @@
+#!/bin/bash
+# The checks of deploy/, TAP: every manifest against its schema (Kubernetes',
+# the Prometheus Operator's, the CRDs' own), the CRDs structural, broken
+# StoragePolicies refused, all-in-one.yaml up to date, the ConfigMap's
+# config.yaml accepted by couchestord, the alert rules by promtool (and
+# over time, promtool test rules), the Grafana dashboard's queries.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+d=$top/tools/deploy
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+T=0 FAILED=0
+ok() { T=$((T + 1)); if [ "$1" = 0 ]; then echo "ok $T - $2"; else echo "not ok $T - $2"; FAILED=$((FAILED + 1)); fi; }
+# tap FILE: a sub-check's TAP lines, renumbered into ours.
+tap() {
+	while IFS= read -r l; do
+		case $l in
+		"ok "*) ok 0 "${l#* - }" ;;
+		"not ok "*) ok 1 "${l#* - }" ;;
+		"#"*) echo "$l" ;;
+		esac
+	done < "$1"
+}
+echo "TAP version 13"
+
+# The checkers' packages, pinned by package-lock.json, from the npm registry.
+if [ ! -d "$d/node_modules" ] || ! cmp -s "$d/package-lock.json" "$d/node_modules/.package-lock.json.src"; then
+	(cd "$d" && npm ci --no-audit --no-fund --loglevel=error > "$out/npm.log" 2>&1) &&
+		cp "$d/package-lock.json" "$d/node_modules/.package-lock.json.src"
+	ok $? "npm ci: the schema checkers (kubernetes-models, prometheus-operator, ajv, yaml)"
+	[ "$FAILED" = 0 ] || { sed 's/^/# /' "$out/npm.log"; echo "1..$T"; exit 1; }
+fi
+
+cd "$top" || exit 1
+node "$d/check.mjs" deploy/crds/*.yaml deploy/kubernetes/*.yaml deploy/monitoring/*.yaml \
+	deploy/examples/*.yaml > "$out/schema" 2>&1
+tap "$out/schema"
+grep -q '^1\.\.' "$out/schema"
+ok $? "the schema check ran to its end"
+node "$d/check.mjs" --refuse "$d"/broken/*.yaml > "$out/broken" 2>&1
+tap "$out/broken"
+node "$d/check.mjs" deploy/nutanix/all-in-one.yaml > "$out/aio" 2>&1
+ok $? "deploy/nutanix/all-in-one.yaml: every object valid, every reference inside it resolves"
+"$d/all-in-one.sh" "$out/all-in-one.yaml"
+cmp -s "$out/all-in-one.yaml" deploy/nutanix/all-in-one.yaml
+ok $? "deploy/nutanix/all-in-one.yaml is up to date (tools/deploy/all-in-one.sh)"
+
+sed -n '/config.yaml: |/,$p' deploy/kubernetes/couchestor-config-nutanix.yaml | sed '1d; s/^    //' > "$out/config.yaml"
+daemon/couchestord check-config --config="$out/config.yaml" > "$out/cc" 2>&1
+ok $? "couchestord check-config accepts the ConfigMap's config.yaml"
+
+sed -n '/^spec:/,$p' deploy/monitoring/alerting-rules-nutanix.yaml | sed '1d; s/^  //' > "$out/rules.yml"
+promtool check rules "$out/rules.yml" > "$out/pc" 2>&1
+ok $? "promtool check rules: the PrometheusRule's rules"
+grep -q 'SUCCESS: 3 rules found' "$out/pc"
+ok $? "all three of the guide's alerts"
+cp "$d/alerts-test.yml" "$out/"
+(cd "$out" && promtool test rules alerts-test.yml) > "$out/pt" 2>&1
+ok $? "promtool test rules: silent when healthy, firing on stalled migrations, lost Prism, a full container"
+[ "$FAILED" = 0 ] || sed 's/^/# /' "$out/pt" | head -30
+
+# What couchestord exports: its metric names, as its sources declare them.
+grep -ho '"couchestor_[a-z_]*' $(ls daemon/*.c | grep -v '/test_') | tr -d '"' | sort -u > "$out/metrics"
+echo couchestor_nutanix_api_healthy >> "$out/metrics"	# DESIGN.md 7: the controller's Prism side
+node "$d/check-dashboard.mjs" deploy/grafana/couchestor.json "$out/metrics" "$out/dash-rules.yml" > "$out/dash" 2>&1
+tap "$out/dash"
+promtool check rules "$out/dash-rules.yml" > "$out/pd" 2>&1
+ok $? "promtool parses every dashboard query"
+[ "$FAILED" = 0 ] || sed 's/^/# /' "$out/pd" | head -20
+echo "1..$T"
+[ "$FAILED" = 0 ]
