@@ -6,6 +6,7 @@
 #   make demo     a 3-tier volume in a throwaway VM
 #   make bench    performance ratios, each against its baseline (build/bench/)
 #   make install  install the module for KVER (or use dkms.conf)
+#   make image    the container image deploy/ runs (podman, debootstrap base)
 
 KVER ?= $(shell tools/kernel-version)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -38,7 +39,7 @@ D_SRC := $(filter-out daemon/test_%.c,$(wildcard daemon/*.c))
 D_LIB := $(filter-out daemon/main.c,$(D_SRC))
 D_TESTS := $(patsubst %.c,build/%,$(wildcard daemon/test_*.c))
 
-.PHONY: all module tools clean check demo bench kunit selftests deps install sparse checkpatch unit fuzz
+.PHONY: all module tools clean check demo bench kunit selftests deps install sparse checkpatch unit fuzz image image-test deploy-test all-in-one
 
 all: module tools
 
@@ -108,6 +109,20 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tools/bench/run.sh $(BENCH)
+
+# The container image (Containerfile, on a debootstrap base) and its test.
+image: deps
+	tools/image/build.sh
+
+image-test: deps
+	tools/image/test.sh
+
+# deploy/: manifests, CRDs, alerts and dashboard checked; all-in-one.yaml made.
+deploy-test: deps tools
+	tools/deploy/run-tests.sh
+
+all-in-one:
+	tools/deploy/all-in-one.sh
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install

@@ -38,6 +38,8 @@ tap_section "userspace unit tests (couchestorctl, couchestord)" "make unit" make
 tap_section "couchestord with a real Prometheus" "tools/test-prometheus.sh" tools/test-prometheus.sh
 tap_section "libFuzzer: config, Prometheus replies, netlink decoders, watch lines" "tools/fuzz.sh" tools/fuzz.sh
 tap_section "couchestord and Kubernetes (API server double, kubectl)" "tools/kube/run-tests.sh" tools/kube/run-tests.sh
+tap_section "deploy/: manifests against their schemas, CRDs, alerts (promtool), dashboard" "tools/deploy/run-tests.sh" tools/deploy/run-tests.sh
+tap_section "the image: built from a debootstrap base, its entry points, the module loader in it" "tools/image/test.sh" tools/image/test.sh
 
 echo "=== DKMS"
 if tools/dkms-test.sh > "$log" 2>&1; then

@@ -6,7 +6,11 @@ pkgs="make gcc libc6-dev linux-image-amd64 linux-headers-amd64 qemu-system-x86
 busybox-static fio dmsetup cpio kmod python3 bc flex bison libelf-dev dkms
 linux-source-6.1 xz-utils sparse pkg-config libnl-3-dev libnl-genl-3-dev
 libjson-c-dev util-linux libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev
-prometheus curl gnuplot-nox e2fsprogs xfsprogs clang libclang-rt-14-dev"
+prometheus curl gnuplot-nox e2fsprogs xfsprogs clang libclang-rt-14-dev
+podman buildah debootstrap openssl"
+# The deploy/ checks run on Node.js (npm packages pinned in
+# tools/deploy/package-lock.json): Debian's, unless a node is there.
+command -v npm > /dev/null || pkgs="$pkgs nodejs npm"
 # mdadm goes into the test VM only (md's faulty personality gives read
 # errors a rewrite fixes): unpacked here, not installed, so the host's
 # arrays and initramfs are left alone.
