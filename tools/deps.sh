@@ -7,7 +7,8 @@ busybox-static fio dmsetup cpio kmod python3 bc flex bison libelf-dev dkms
 linux-source-6.1 xz-utils sparse pkg-config libnl-3-dev libnl-genl-3-dev
 libjson-c-dev util-linux libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev
 prometheus curl gnuplot-nox e2fsprogs xfsprogs clang libclang-rt-14-dev
-podman buildah debootstrap openssl"
+podman buildah debootstrap openssl golang-go golang-github-masterminds-sprig-dev
+golang-gopkg-yaml.v3-dev"
 # The deploy/ checks run on Node.js (npm packages pinned in
 # tools/deploy/package-lock.json): Debian's, unless a node is there.
 command -v npm > /dev/null || pkgs="$pkgs nodejs npm"

@@ -66,5 +66,47 @@ tap "$out/dash"
 promtool check rules "$out/dash-rules.yml" > "$out/pd" 2>&1
 ok $? "promtool parses every dashboard query"
 [ "$FAILED" = 0 ] || sed 's/^/# /' "$out/pd" | head -20
+
+# The Helm chart, rendered by tools/helm/render.go (Helm's template
+# semantics on Debian's Go and Sprig; Helm itself is not in Debian 12).
+GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$out/gocache go build -o "$out/render" tools/helm/render.go > "$out/go" 2>&1
+ok $? "the chart renderer builds (Go, Sprig)"
+render() { "$out/render" -n couchestor-system -name couchestor "$@" deploy/helm/couchestor; }
+render > "$out/chart.yaml" 2> "$out/re"
+ok $? "helm template deploy/helm/couchestor: renders with its default values"
+cat deploy/kubernetes/namespace.yaml > "$out/chart-ns.yaml"
+printf -- '---\n' >> "$out/chart-ns.yaml"
+cat "$out/chart.yaml" >> "$out/chart-ns.yaml"
+node "$d/check.mjs" "$out/chart-ns.yaml" > "$out/cs" 2>&1
+ok $? "every object it renders is valid and its references resolve (in namespace couchestor-system)"
+printf 'monitoring: {serviceMonitor: true, prometheusRule: true}\n' > "$out/mon.yaml"
+render -f "$out/mon.yaml" > "$out/chart-mon.yaml"
+{ cat deploy/nutanix/all-in-one.yaml; for f in deploy/monitoring/*.yaml; do printf -- '---\n'; cat "$f"; done; } > "$out/plain.yaml"
+ONLY_IN_B=Namespace node "$d/same-objects.mjs" "$out/chart-mon.yaml" "$out/plain.yaml" > "$out/same" 2>&1
+ok $? "with monitoring on, it renders the objects of all-in-one.yaml and deploy/monitoring/, the same"
+[ "$FAILED" = 0 ] || grep -v '^ok' "$out/same" | head -20
+cat > "$out/over.yaml" <<'YAML'
+image: {repository: registry.example.com/couchestor, tag: "9.9.9"}
+agent:
+  nodeSelector: {couchestor.io/storage: "true"}
+controller:
+  replicas: 3
+config: |
+  cloud_provider: none
+storageClasses: {enabled: false}
+YAML
+render -f "$out/over.yaml" > "$out/chart-over.yaml"
+ok $? "renders with a values file"
+is_n() { [ "$1" = "$2" ]; ok $? "$3 (got $1)"; }
+is_n "$(grep -c 'image: registry.example.com/couchestor:9.9.9' "$out/chart-over.yaml")" 3 \
+	"values image: the controller, the agent and its module loader use it"
+grep -A1 'nodeSelector:' "$out/chart-over.yaml" | grep -q 'couchestor.io/storage: "true"'
+ok $? "values agent.nodeSelector: on the DaemonSet"
+grep -q 'replicas: 3' "$out/chart-over.yaml"
+ok $? "values controller.replicas"
+grep -A2 'config.yaml: |' "$out/chart-over.yaml" | grep -q '^    cloud_provider: none'
+ok $? "values config: the ConfigMap's config.yaml"
+! grep -q 'kind: StorageClass' "$out/chart-over.yaml"
+ok $? "values storageClasses.enabled=false: none rendered"
 echo "1..$T"
 [ "$FAILED" = 0 ]
