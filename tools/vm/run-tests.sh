@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the selftests in VMs on the stock Debian kernel and prints a summary.
-#   run-tests.sh [TEST.sh ...]   (default: all)
+#   run-tests.sh [TEST.sh ...]   (default: all; VM_REBOOTS=1: the reboot boots too)
 # Boot 1 runs the tests; boot 2 checks that data written in boot 1
 # survived the reboot; boot 3, what boot 2 left mid-rebuild.
 . "$(dirname "$0")/vm.sh"
@@ -10,7 +10,7 @@ rm -f "$BUILD"/boot*.log
 rc=0
 args=$(IFS=,; echo "$*")
 vm_boot "$BUILD/boot1.log" "run.sh${args:+,$args}" || rc=1
-if [ $# = 0 ]; then
+if [ $# = 0 ] || [ -n "${VM_REBOOTS:-}" ]; then
 	vm_boot "$BUILD/boot2.log" "run.sh,reboot-check.sh" || rc=1
 	vm_boot "$BUILD/boot3.log" "run.sh,reboot-check2.sh" || rc=1
 fi
