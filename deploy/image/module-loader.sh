@@ -14,6 +14,8 @@
 #   3. one built on this node before: $COUCHE_CACHE/KVER/VERSION/dm-couche.ko;
 #   4. the node's own (DKMS), if it is this version;
 #   5. built now from $COUCHE_SRC against /lib/modules/KVER/build.
+# What it built is kept in $COUCHE_CACHE. $COUCHE_LOCK_DIR (on the node,
+# shared with the agent's preStop) keeps two loaders from overlapping.
 # A module of another version that volumes use is kept: unloading it would
 # take their storage away.
 set -u
@@ -23,10 +25,15 @@ PREBUILT=${COUCHE_PREBUILT:-/usr/lib/couchestor/modules}
 CACHE=${COUCHE_CACHE:-/var/lib/couchestor/modules}
 SIGNING=${COUCHE_SIGNING_DIR:-/etc/couchestor/module-signing}
 HOST_ROOT=${COUCHE_HOST_ROOT:-/host}
+LOCKDIR=${COUCHE_LOCK_DIR:-/run/couchestor}
 SYSMOD=${COUCHE_SYSFS:-/sys}/module/dm_couche
 KVER=$(uname -r)
 DRY=
 SIGNED=
+CC=gcc
+FROM=
+CACHED=
+out=
 PROG=couchestor-module-loader
 
 say() { echo "$PROG: $*"; }
@@ -41,9 +48,19 @@ usage() {
 	exit "${1:-2}"
 }
 
-# The version the sources here carry (dkms.conf, the one place it is set).
-src_version() {
+# The release the sources here carry (dkms.conf, the one place it is set).
+release() {
 	sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$SRC/dkms.conf" 2>/dev/null
+}
+
+# The version a module built from them reports: the release and, for
+# sources staged into an image (stage-module-src.sh), a hash of them, so
+# that a rebuilt image with changed code is never taken for the old one.
+src_version() {
+	local r
+	r=$(release)
+	[ -n "$r" ] || return 0
+	if [ -s "$SRC/SOURCE_ID" ]; then echo "$r+$(cat "$SRC/SOURCE_ID")"; else echo "$r"; fi
 }
 
 loaded_version() {
@@ -56,8 +73,10 @@ users() {
 	cat "$SYSMOD/refcnt" 2>/dev/null || echo 0
 }
 
+# " (vol0 vol1)", when dmsetup may list them (it needs CAP_SYS_ADMIN).
 user_names() {
-	dmsetup ls --target couche 2>/dev/null | awk '$1 != "No" { printf " %s", $1 }'
+	dmsetup ls --target couche 2>/dev/null |
+		awk '$1 != "No" { n = n sep $1; sep = " " } END { if (n != "") printf " (%s)", n }'
 }
 
 # ko_fits KO: built for this kernel and of the sources' version.
@@ -88,19 +107,23 @@ link_kbuild() {
 
 # The node's kernel's compiler, against ours: a build with another major
 # version of gcc fails or, worse, builds a module that misbehaves.
+# Sets CC: gcc of the kernel's major version (the image has 11 and 12).
 check_compiler() {
-	local kdir=$1 kgcc ours
+	local kdir=$1 kgcc major
+	CC=gcc
 	kgcc=$(sed -n 's/^CONFIG_GCC_VERSION=\([0-9]*\)$/\1/p' "$kdir/include/config/auto.conf" 2>/dev/null)
 	[ -n "$kgcc" ] && [ "$kgcc" != 0 ] || return 0
-	ours=$(gcc -dumpversion 2>/dev/null | cut -d. -f1)
-	if [ "$((kgcc / 10000))" != "$ours" ]; then
-		die 3 "kernel $KVER was built with gcc $((kgcc / 10000)); this image has gcc ${ours:-none}.
-  Ship a module built for $KVER in $PREBUILT/$KVER/, or install dm-couche with DKMS on the node."
+	major=$((kgcc / 10000))
+	if command -v "gcc-$major" > /dev/null; then
+		CC=gcc-$major
+		return 0
 	fi
+	die 3 "kernel $KVER was built with gcc $major; this image has $(cd /usr/bin && ls gcc-[0-9]* 2>/dev/null | tr '\n' ' ')
+  Ship a module built for $KVER in $PREBUILT/$KVER/, or install dm-couche with DKMS on the node."
 }
 
 build() {
-	local kdir=/lib/modules/$KVER/build tmp out
+	local kdir=/lib/modules/$KVER/build tmp out part
 	if [ ! -e "$kdir/Makefile" ]; then
 		die 2 "kernel headers for $KVER are not on this node ($kdir is missing).
   Install them on the node (Debian, Ubuntu: apt install linux-headers-$KVER;
@@ -122,14 +145,15 @@ build() {
 	fi
 	tmp=$(mktemp -d) || die 1 "mktemp failed"
 	cp -r "$SRC/." "$tmp/"
-	say "building dm-couche $WANT for $KVER (against $kdir)"
-	if ! make -C "$kdir" M="$tmp" -j"$(nproc 2>/dev/null || echo 2)" modules >"$tmp/build.log" 2>&1; then
+	say "building dm-couche $WANT for $KVER (against $kdir, $CC)"
+	if ! make -C "$kdir" M="$tmp" CC="$CC" -j"$(nproc 2>/dev/null || echo 2)" modules >"$tmp/build.log" 2>&1; then
 		tail -n 40 "$tmp/build.log" >&2
 		die 3 "building dm-couche $WANT for $KVER failed (the end of the log is above).
   Check that the headers match the running kernel, or ship a prebuilt module in $PREBUILT/$KVER/."
 	fi
-	if mkdir -p "$out" 2>/dev/null && cp "$tmp/kernel/dm-couche.ko" "$out/.dm-couche.ko.tmp" 2>/dev/null &&
-	   mv "$out/.dm-couche.ko.tmp" "$out/dm-couche.ko"; then
+	# Into the cache whole or not at all: a reader sees no half-written file.
+	if mkdir -p "$out" 2>/dev/null && part=$(mktemp "$out/.dm-couche.ko.XXXXXX" 2>/dev/null) &&
+	   cp "$tmp/kernel/dm-couche.ko" "$part" && mv "$part" "$out/dm-couche.ko"; then
 		KO=$out/dm-couche.ko
 		rm -rf "$tmp"
 	else
@@ -147,10 +171,11 @@ find_module() {
 	ko_fits "$KO" && return 0
 	FROM=cache
 	KO=$CACHE/$KVER/$WANT/dm-couche.ko
+	CACHED=$KO
 	ko_fits "$KO" && return 0
 	FROM=dkms
 	dkms=$(modinfo -k "$KVER" -n dm-couche 2>/dev/null)
-	if [ -n "$dkms" ] && [ "$(modinfo -k "$KVER" -F version dm-couche 2>/dev/null)" = "$WANT" ]; then
+	if [ -n "$dkms" ] && [ "$(modinfo -k "$KVER" -F version dm-couche 2>/dev/null)" = "$(release)" ]; then
 		KO=$dkms
 		return 0
 	fi
@@ -169,6 +194,8 @@ signatures_required() {
 # one; a copy, so the cached module stays as built.
 sign() {
 	local key=$SIGNING/signing_key.pem cert=$SIGNING/signing_key.x509 tool hash signed
+	# DKMS signs what it builds with the node's own key (and may compress it).
+	[ "$FROM" != dkms ] || return 0
 	if [ ! -f "$key" ] || [ ! -f "$cert" ]; then
 		if signatures_required; then
 			say "warning: this kernel loads only signed modules (Secure Boot, lockdown or module.sig_enforce) and there is no key in $SIGNING: the load will be refused"
@@ -194,7 +221,7 @@ sign() {
 
 modprobe_deps() {
 	local d
-	for d in dm-mod raid6_pq libcrc32c $(modinfo -F depends "$KO" 2>/dev/null | tr , ' '); do
+	for d in dm-mod $(modinfo -F depends "$KO" 2>/dev/null | tr , ' '); do
 		run modprobe "$d" ||
 			die 5 "modprobe $d failed: the node's kernel $KVER lacks it (see dmesg)"
 	done
@@ -218,9 +245,21 @@ insert() {
   Make a key (openssl req -new -x509 -newkey rsa:2048 -nodes -outform DER -keyout signing_key.pem -out signing_key.x509),
   enroll its certificate on the node (mokutil --import signing_key.x509, then reboot), and put both files in
   the Secret couchestor-module-signing, which the DaemonSet mounts at $SIGNING." ;;
-	*"Invalid module format"*|*"Exec format error"*)
-		die 6 "the kernel refused $KO as built for another kernel: $(modinfo -F vermagic "$KO" 2>/dev/null). Delete it and this pod to rebuild." ;;
+	*"Invalid module format"*|*"Exec format error"*|*"Unknown symbol"*|*"Invalid argument"*)
+		# A kernel rebuilt under the same release, or a damaged file:
+		# what the cache held is dropped and built again, once.
+		if [ "$FROM" = cache ]; then
+			say "the kernel refused the cached $CACHED; building it again"
+			rm -f "$CACHED"
+			return 1
+		fi
+		dmesg 2>/dev/null | grep -i 'dm.couche' | tail -n 5 >&2
+		die 6 "the kernel refused $KO ($FROM, built for $(modinfo -F vermagic "$KO" 2>/dev/null)): $out" ;;
 	*"Operation not permitted"*)
+		if signatures_required && [ -z "$SIGNED" ]; then
+			die 6 "the kernel refused dm-couche: it is locked down (Secure Boot) and loads only signed modules; this one is unsigned.
+  Put a signing key in the Secret couchestor-module-signing (signing_key.pem, signing_key.x509) and enroll its certificate (mokutil --import, then reboot)."
+		fi
 		die 6 "not allowed to load modules: the container needs CAP_SYS_MODULE, and the node must not have kernel.modules_disabled=1 ($(cat /proc/sys/kernel/modules_disabled 2>/dev/null))" ;;
 	*"File exists"*)
 		return 0 ;;
@@ -231,7 +270,7 @@ insert() {
 }
 
 load() {
-	local have n
+	local have n old=
 	if have=$(loaded_version); then
 		if [ "$have" = "$WANT" ]; then
 			say "dm-couche $WANT is loaded: nothing to do"
@@ -239,17 +278,26 @@ load() {
 		fi
 		n=$(users)
 		if [ "$n" -gt 0 ]; then
-			say "dm-couche $have is loaded and $n volume(s) use it ($(user_names) ); this image carries $WANT."
+			say "dm-couche $have is loaded and $n volume(s) use it$(user_names); this image carries $WANT."
 			say "keeping $have: unloading it would take their storage away. To move to $WANT, stop those volumes on this node, then delete this pod."
 			return 0
 		fi
-		say "dm-couche $have is loaded and unused: replacing it with $WANT"
-		run rmmod dm_couche || die 6 "rmmod dm_couche failed"
+		old=$have
 	fi
+	# The replacement first: a failed build leaves the old module loaded.
 	find_module
 	sign
 	modprobe_deps
-	insert
+	if [ -n "$old" ]; then
+		say "dm-couche $old is loaded and unused: replacing it with $WANT"
+		run rmmod dm_couche || die 6 "rmmod dm_couche failed"
+	fi
+	if ! insert; then
+		FROM=built
+		build
+		sign
+		insert || die 6 "the kernel refused the module built now: $KO"
+	fi
 	[ -n "$DRY" ] && { say "would have loaded dm-couche $WANT ($FROM: $KO)"; return 0; }
 	have=$(loaded_version) || die 6 "insmod $KO returned but dm-couche is not loaded"
 	[ "$have" = "$WANT" ] || die 6 "dm-couche $have is loaded, not $WANT"
@@ -264,7 +312,7 @@ unload() {
 	fi
 	n=$(users)
 	if [ "$n" -gt 0 ]; then
-		say "dm-couche stays loaded: $n volume(s) use it ($(user_names) )"
+		say "dm-couche stays loaded: $n volume(s) use it$(user_names)"
 		return 0
 	fi
 	run rmmod dm_couche && say "dm-couche unloaded (no volume used it)" ||
@@ -300,6 +348,12 @@ WANT=$(src_version)
 	die 2 "no dm-couche sources in $SRC (dkms.conf with PACKAGE_VERSION)"
 if [ "$KVER" != "$(uname -r)" ] && [ "$cmd" != build ] && [ "$cmd" != status ]; then
 	die 2 "--kernel=$KVER: only 'build' works for a kernel that is not running"
+fi
+# One loader at a time on a node (a rolling update's old pod unloading while
+# the new one loads, two builds into one cache).
+if [ "$cmd" != status ] && [ -z "$DRY" ] && mkdir -p "$LOCKDIR" 2>/dev/null &&
+   exec 9>>"$LOCKDIR/module-loader.lock" && command -v flock > /dev/null; then
+	flock -w 600 9 || die 1 "another couchestor-module-loader holds $LOCKDIR/module-loader.lock"
 fi
 case $cmd in
 load) load ;;

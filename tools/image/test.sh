@@ -41,9 +41,15 @@ inside "$ctr" -- sh -c 'for b in /usr/bin/couchestord /usr/bin/couchestorctl; do
 ! grep -q 'not found' "$out/ldd"
 ok $? "every library the binaries link is in the image"
 
+id=$(inside "$ctr" -- cat /usr/share/couchestor/dm-couche/SOURCE_ID)
+[ "${#id}" = 12 ]
+ok $? "the module sources carry their hash ($id)"
+ver=$ver+$id
 inside "$ctr" -- couchestor-module-loader status > "$out/status" 2>&1
 grep -q "image:    dm-couche $ver (sources in /usr/share/couchestor/dm-couche)" "$out/status"
 ok $? "the loader knows the module sources it carries ($ver)"
+inside "$ctr" -- sh -c 'gcc-11 --version && gcc-12 --version && flock --version && xz --version && zstd --version' > /dev/null 2>&1
+ok $? "the image has gcc 11 and 12, flock, xz and zstd (what the loader uses)"
 inside "$ctr" -- couchestor-module-loader --dry-run load > "$out/dry" 2>&1
 rc=$?
 if [ -d "/lib/modules/$(uname -r)/build" ]; then

@@ -61,6 +61,17 @@ cp -r "$top/selftests" "$stage/selftests"
 # The module loader and the sources it builds, as the image has them.
 install -D -m 755 "$top/deploy/image/module-loader.sh" "$stage/loader/module-loader.sh"
 "$top/deploy/image/stage-module-src.sh" "$stage/loader/src"
+# ... and a 0.2.0 of the same sources built here, the newer module an image
+# ships prebuilt (98 swaps it in for the 0.1.0 the loader builds there).
+if [ -z "$DEBUG_KERNEL" ]; then
+	v2=$(mktemp -d)
+	cp -r "$stage/loader/src/." "$v2/"
+	sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="0.2.0"/' "$v2/dkms.conf"
+	make -s -C "/lib/modules/$kver/build" M="$v2" -j"$(nproc)" modules > "$v2/build.log" 2>&1 ||
+		{ tail -n 20 "$v2/build.log"; exit 1; }
+	install -D -m 644 "$v2/kernel/dm-couche.ko" "$stage/loader/prebuilt-0.2.0/dm-couche.ko"
+	rm -rf "$v2"
+fi
 # The alert rules a real Prometheus evaluates against the agent (89).
 mkdir -p "$stage/selftests/deploy"
 cp "$top/deploy/monitoring/alerting-rules-nutanix.yaml" "$stage/selftests/deploy/"
