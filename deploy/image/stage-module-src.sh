@@ -10,6 +10,11 @@ dest=$1
 mkdir -p "$dest/kernel"
 cp "$top/dkms.conf" "$top/Kbuild" "$dest/"
 cp -r "$top/include" "$dest/"
-cp "$top"/kernel/*.c "$top"/kernel/*.h "$top/kernel/Kbuild" "$dest/kernel/"
+for f in "$top"/kernel/*.c "$top"/kernel/*.h "$top/kernel/Kbuild"; do
+	case $f in
+	*.mod.c) ;;	# modpost's, from a build in this tree
+	*) cp "$f" "$dest/kernel/" ;;
+	esac
+done
 (cd "$dest" && find . -type f ! -name SOURCE_ID | LC_ALL=C sort | xargs sha256sum) |
 	sha256sum | cut -c1-12 > "$dest/SOURCE_ID"
