@@ -120,6 +120,9 @@ static const struct cs_key cs_nutanix_keys[] = {
 	  .note = CS_NOTE_CONTROLLER },
 	{ .name = "cold_tier_flash_mode", .kind = CS_BOOL, CFG(nutanix.cold_tier_flash_mode),
 	  .note = CS_NOTE_CONTROLLER },
+	{ .name = "ca_file", .kind = CS_STR, CFG(nutanix.ca_file), .note = CS_NOTE_CONTROLLER },
+	{ .name = "insecure_skip_verify", .kind = CS_BOOL, CFG(nutanix.insecure_skip_verify),
+	  .note = CS_NOTE_CONTROLLER },
 	{ .name = NULL }
 };
 

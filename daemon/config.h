@@ -46,6 +46,8 @@ struct cs_config {
 		bool use_categories;
 		char category_key[64];
 		bool hot_tier_flash_mode, warm_tier_flash_mode, cold_tier_flash_mode;
+		char ca_file[256];	/* a private CA for Prism Central's TLS */
+		bool insecure_skip_verify;	/* explicit opt-in, warned at each start */
 	} nutanix;
 	struct {
 		char endpoint[256];

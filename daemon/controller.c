@@ -28,6 +28,7 @@
 #include "lease.h"
 #include "log.h"
 #include "metrics.h"
+#include "prism.h"
 #include "reconcile.h"
 
 #define WRITE_BUDGET_S 3.0
@@ -69,6 +70,7 @@ struct ctl {
 	size_t nr_evs;
 	/* Per volume, what the agents last reported: for TierChanged and the like. */
 	struct json_object *reported;
+	struct cs_prism_worker prism;	/* started if cloud_provider is nutanix */
 };
 
 static double mono_s(void)
@@ -638,12 +640,13 @@ static int declare(struct cs_metrics *m)
 	r |= cs_metrics_counter(m, "couchestor_controller_watch_relists_total",
 				"Lists taken again after a watch's resourceVersion expired (410).",
 				CS_L("resource"));
+	r |= cs_prism_declare(m);
 	return r;
 }
 
 static void publish(struct ctl *c)
 {
-	char why[700] = "", holder[254];
+	char why[700] = "", holder[254], note[320], degraded[32] = "";
 	bool synced = true, up = true;
 	int i;
 
@@ -661,22 +664,25 @@ static void publish(struct ctl *c)
 	}
 	cs_metrics_set(c->m, "couchestor_kube_api_up", NULL, up);
 	cs_metrics_set(c->m, "couchestor_controller_leader", NULL, leading(c));
+	cs_prism_worker_set_leader(&c->prism, leading(c));
 	if (!synced || !up) {
 		/* Short: the body is served to anyone; the log has the rest. */
 		cs_http_set_not_ready(&c->http, "waiting for the Kubernetes API (see the log)");
 		return;
 	}
+	/* Prism down degrades its features only: the body says so, still ready. */
+	if (c->prism.started && !cs_prism_worker_healthy(&c->prism, why, sizeof(why)))
+		snprintf(degraded, sizeof(degraded), "; degraded: prism");
 	if (!c->o->leader_elect) {
-		cs_http_set_ready(&c->http, "leader (no election)");
+		snprintf(note, sizeof(note), "leader (no election)%s", degraded);
 	} else if (leading(c)) {
-		cs_http_set_ready(&c->http, "leader");
+		snprintf(note, sizeof(note), "leader%s", degraded);
 	} else {
-		char note[300];
-
 		cs_lease_holder(&c->lease, holder, sizeof(holder));
-		snprintf(note, sizeof(note), "standby%s%s", holder[0] ? ", leader " : "", holder);
-		cs_http_set_ready(&c->http, note);
+		snprintf(note, sizeof(note), "standby%s%s%s", holder[0] ? ", leader " : "", holder,
+			 degraded);
 	}
+	cs_http_set_ready(&c->http, note);
 }
 
 static void log_api_errors(struct ctl *c)
@@ -796,6 +802,19 @@ int cs_controller_run(struct cs_config *cfg, const struct cs_controller_opts *o)
 			cs_log(CS_ERROR, "cannot start", "error", err, NULL);
 			goto out_threads;
 		}
+	if (!strcmp(cfg->cloud_provider, "nutanix")) {
+		int pr = cs_prism_cfg_load(&c->prism.cfg, cfg, err, sizeof(err));
+
+		if (pr < 0) {
+			cs_log(CS_ERROR, "cannot use Prism Central", "error", err, NULL);
+			goto out_threads;
+		}
+		if (pr > 0)
+			cs_log(CS_WARN, "cloud_provider nutanix without Prism Central: categories "
+			       "off, couchestor_nutanix_api_healthy stays 0", "why", err, NULL);
+		else if (cs_prism_worker_start(&c->prism, c->m, o->prism_check_s))
+			cs_log(CS_ERROR, "cannot start the Prism Central thread", NULL);
+	}
 	snprintf(ports, sizeof(ports), "%u/%u", c->http.metrics_port, c->http.health_port);
 	cs_log(CS_INFO, "controller started", "identity", c->identity, "api", c->kc.server,
 	       "credentials", c->kc.source, "namespace", c->ns, "leader_elect",
@@ -853,6 +872,7 @@ out_threads:
 		cs_informer_request_stop(&c->inf[i]);
 	for (i = 0; i < NR_INF; i++)
 		cs_informer_stop(&c->inf[i]);
+	cs_prism_worker_stop(&c->prism);
 	cs_lease_stop(&c->lease);
 out_http:
 	cs_http_stop(&c->http);

@@ -14,6 +14,7 @@ struct cs_controller_opts {
 	const char *lease_name;
 	double lease_s, renew_s, retry_s;
 	double resync_s;		/* a full round at least this often (30 s) */
+	double prism_check_s;		/* Prism Central's health check (30 s) */
 };
 
 /* Runs until SIGTERM/SIGINT; 0, or 1 if it could not start. */

@@ -220,15 +220,19 @@ static size_t stream(char *ptr, size_t size, size_t nmemb, void *arg)
 	return r ? 0 : n;
 }
 
+/* A Kubernetes Status's reason and message, or Prism's first message_list entry's. */
 static void take_status(struct cs_kube_reply *r)
 {
-	struct json_object *v;
+	struct json_object *v, *o = r->body;
 
-	if (!r->body || r->status < 300)
+	if (!o || r->status < 300 || !json_object_is_type(o, json_type_object))
 		return;
-	if (json_object_object_get_ex(r->body, "reason", &v))
+	if (json_object_object_get_ex(o, "message_list", &v) &&
+	    json_object_is_type(v, json_type_array) && json_object_array_length(v))
+		o = json_object_array_get_idx(v, 0);
+	if (json_object_object_get_ex(o, "reason", &v))
 		snprintf(r->reason, sizeof(r->reason), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(r->body, "message", &v))
+	if (json_object_object_get_ex(o, "message", &v))
 		snprintf(r->message, sizeof(r->message), "%s", json_object_get_string(v));
 }
 
@@ -251,8 +255,13 @@ static void setup(struct cs_kube *k, CURL *c, const char *method, const char *ur
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "couchestord");
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, cfg->insecure ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, cfg->insecure ? 0L : 2L);
+	if (cfg->basic_user) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->basic_user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->basic_password ?: "");
+	}
 	if (cfg->ca_pem) {
 		struct curl_blob b = { cfg->ca_pem, cfg->ca_len, CURL_BLOB_NOCOPY };
 

@@ -6,6 +6,7 @@
 #ifndef COUCHESTORD_KUBECONFIG_H
 #define COUCHESTORD_KUBECONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CS_KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -21,6 +22,13 @@ struct cs_kube_cfg {
 	size_t cert_len, key_len;
 	char cert_file[4096], key_file[4096];
 	char namespace[256];	/* the context's, or the service account's */
+	/*
+	 * Not from a kubeconfig: what the same client needs for Prism Central
+	 * (daemon/prism.c). HTTP Basic on every request; TLS verification off
+	 * only on the config's explicit nutanix.insecure_skip_verify.
+	 */
+	const char *basic_user, *basic_password;
+	bool insecure;
 	char source[4200];	/* "in-cluster" or the kubeconfig path, for logs */
 };
 

@@ -50,7 +50,7 @@ static const char usage[] =
 	"                         [--metrics-address=[ADDR]:PORT] [--health-address=[ADDR]:PORT]\n"
 	"                         [--leader-elect-lease-duration=15s] [--leader-elect-renew-deadline=10s]\n"
 	"                         [--leader-elect-retry-period=2s] [--leader-elect-resource-name=NAME]\n"
-	"                         [--resync-period=30s]\n"
+	"                         [--resync-period=30s] [--prism-check-period=30s]\n"
 	"\n"
 	"The agent follows every dm-couche volume on this node: each policy\n"
 	"interval it reads extent heat over netlink, plans moves (thresholds per\n"
@@ -134,6 +134,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			;
 		else if (o->controller && (v = opt(argv[i], "--resync-period")) &&
 			 duration_opt(v, &o->ctl.resync_s))
+			;
+		else if (o->controller && (v = opt(argv[i], "--prism-check-period")) &&
+			 duration_opt(v, &o->ctl.prism_check_s))
 			;
 		else if (!strcmp(argv[i], "--dry-run"))
 			o->dry_run = true;
@@ -495,6 +498,7 @@ int main(int argc, char **argv)
 		o.ctl.renew_s = 10;
 		o.ctl.retry_s = 2;
 		o.ctl.resync_s = 30;
+		o.ctl.prism_check_s = 30;
 		r = parse_opts(argc, argv, &o);
 		if (r) {
 			fputs(usage, r > 0 ? stdout : stderr);

@@ -60,7 +60,6 @@ ok $? "promtool test rules: silent when healthy, firing on stalled migrations, l
 
 # What couchestord exports: its metric names, as its sources declare them.
 grep -ho '"couchestor_[a-z_]*' $(ls daemon/*.c | grep -v '/test_') | tr -d '"' | sort -u > "$out/metrics"
-echo couchestor_nutanix_api_healthy >> "$out/metrics"	# DESIGN.md 7: the controller's Prism side
 node "$d/check-dashboard.mjs" deploy/grafana/couchestor.json "$out/metrics" "$out/dash-rules.yml" > "$out/dash" 2>&1
 tap "$out/dash"
 promtool check rules "$out/dash-rules.yml" > "$out/pd" 2>&1
