@@ -812,8 +812,9 @@ int cs_controller_run(struct cs_config *cfg, const struct cs_controller_opts *o)
 		if (pr > 0)
 			cs_log(CS_WARN, "cloud_provider nutanix without Prism Central: categories "
 			       "off, couchestor_nutanix_api_healthy stays 0", "why", err, NULL);
-		else if (cs_prism_worker_start(&c->prism, c->m, o->prism_check_s))
-			cs_log(CS_ERROR, "cannot start the Prism Central thread", NULL);
+		else if ((pr = cs_prism_worker_start(&c->prism, c->m, o->prism_check_s)))
+			cs_log(CS_ERROR, "cannot start the Prism Central thread", "error",
+			       strerror(-pr), NULL);
 	}
 	snprintf(ports, sizeof(ports), "%u/%u", c->http.metrics_port, c->http.health_port);
 	cs_log(CS_INFO, "controller started", "identity", c->identity, "api", c->kc.server,

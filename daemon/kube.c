@@ -258,6 +258,8 @@ static void setup(struct cs_kube *k, CURL *c, const char *method, const char *ur
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, cfg->insecure ? 0L : 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, cfg->insecure ? 0L : 2L);
 	if (cfg->basic_user) {
+		/* Prism's session cookie, kept across resets: fewer logins (LDAP binds). */
+		curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->basic_user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->basic_password ?: "");
@@ -345,6 +347,8 @@ static int perform(struct cs_kube *k, const char *method, const char *path, cons
 		else
 			snprintf(r->message, sizeof(r->message), "%s", cerr[0] ? cerr :
 				 curl_easy_strerror(rc));
+		r->permanent = rc == CURLE_PEER_FAILED_VERIFICATION ||
+			rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM;
 		/* A watch ends cleanly only as HTTP ends it; anything else is a failure. */
 		r->status = s->fn && r->status == 200 ? 200 : 0;
 		return -1;
@@ -405,7 +409,8 @@ int cs_kube_call(struct cs_kube *k, const char *method, const char *path,
 			cs_kube_reply_free(r);
 			continue;
 		}
-		if (!retryable(r->status) || (k->abort && __atomic_load_n(k->abort, __ATOMIC_RELAXED)))
+		if (!retryable(r->status) || r->permanent ||
+		    (k->abort && __atomic_load_n(k->abort, __ATOMIC_RELAXED)))
 			return ret;
 		wait = cs_kube_backoff_ms(attempt++, 5000);
 		if (r->status == 429) {

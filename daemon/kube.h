@@ -29,6 +29,7 @@ struct cs_kube_reply {
 	struct json_object *body;	/* the answer, if JSON */
 	char reason[64];	/* a Status's reason (Conflict, NotFound, Expired...) */
 	char message[512];	/* a Status's message, or why no answer came */
+	bool permanent;		/* no answer, and none will come: TLS verification failed */
 };
 
 int cs_kube_init(struct cs_kube *k, const struct cs_kube_cfg *cfg, const int *abort);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #define CALL_MS 15000		/* per call, retries included */
 #define RECHECK_CHECKS 10	/* categories read again every this many checks */
+#define AUTH_BACKOFF_MAX_S 900.0
 
 static const double latency_bounds[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 
@@ -62,6 +64,11 @@ int cs_prism_cfg_load(struct cs_prism_cfg *p, const struct cs_config *cfg, char 
 	n = strlen(url);
 	while (n > 8 && url[n - 1] == '/')
 		n--;
+	if (memchr(url + 8, '/', n - 8)) {
+		snprintf(err, errlen, "Prism Central URL: give https://HOST:PORT only, without a "
+			 "path (the client adds /api/nutanix/v3)");
+		return -1;
+	}
 	if (n >= sizeof(p->url) || strchr(url + 8, '@')) {
 		snprintf(err, errlen, "Prism Central URL: too long, or with credentials in it "
 			 "(give them as PRISM_USERNAME and PRISM_PASSWORD)");
@@ -80,12 +87,20 @@ int cs_prism_cfg_load(struct cs_prism_cfg *p, const struct cs_config *cfg, char 
 	}
 	snprintf(p->user, sizeof(p->user), "%s", env("PRISM_USERNAME"));
 	snprintf(p->password, sizeof(p->password), "%s", env("PRISM_PASSWORD"));
+	/* Out of the environment: /proc/PID/environ and children would show it. */
+	explicit_bzero(getenv("PRISM_PASSWORD"), strlen(getenv("PRISM_PASSWORD")));
+	unsetenv("PRISM_PASSWORD");
 	if (!uuid && cfg->nutanix.cluster_uuid[0] && !placeholder(cfg->nutanix.cluster_uuid))
 		uuid = cfg->nutanix.cluster_uuid;
 	snprintf(p->cluster_uuid, sizeof(p->cluster_uuid), "%s", uuid ? uuid : "");
 
 	snprintf(p->http.server, sizeof(p->http.server), "%s/api/nutanix/v3", p->url);
 	snprintf(p->http.ca_file, sizeof(p->http.ca_file), "%s", cfg->nutanix.ca_file);
+	if (p->http.ca_file[0] && access(p->http.ca_file, R_OK)) {
+		snprintf(err, errlen, "nutanix.ca_file %s: %s", p->http.ca_file, strerror(errno));
+		cs_prism_cfg_free(p);
+		return -1;
+	}
 	snprintf(p->http.source, sizeof(p->http.source), "Prism Central %s", p->url);
 	p->http.basic_user = p->user;
 	p->http.basic_password = p->password;
@@ -147,6 +162,25 @@ static void failed(const struct cs_kube_reply *r, const char *what, char *why, s
 			 r->message);
 }
 
+/* A Prism Element cluster, not Prism Central's own entry in the list. */
+static bool is_aos(struct json_object *e)
+{
+	struct json_object *v = e, *sl;
+	const char *const path[] = { "status", "resources", "config", "service_list" };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (!json_object_object_get_ex(v, path[i], &v))
+			return true;	/* no service list: take it as a cluster */
+	sl = v;
+	if (!json_object_is_type(sl, json_type_array))
+		return true;
+	for (i = 0; i < json_object_array_length(sl); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(sl, i)), "AOS"))
+			return true;
+	return false;
+}
+
 int cs_prism_check(struct cs_kube *k, struct cs_metrics *m, const struct cs_prism_cfg *p,
 		   char *why, size_t len)
 {
@@ -174,7 +208,7 @@ int cs_prism_check(struct cs_kube *k, struct cs_metrics *m, const struct cs_pris
 			e = json_object_array_get_idx(ents, i);
 			if (json_object_object_get_ex(e, "metadata", &md) &&
 			    json_object_object_get_ex(md, "uuid", &u) &&
-			    !strcmp(json_object_get_string(u), p->cluster_uuid))
+			    !strcasecmp(json_object_get_string(u), p->cluster_uuid) && is_aos(e))
 				found = true;
 		}
 	}
@@ -188,7 +222,7 @@ int cs_prism_check(struct cs_kube *k, struct cs_metrics *m, const struct cs_pris
 }
 
 /* GET @path; if 404, PUT @body there.  1 if it was created, 0 if it was there, -1. */
-static int ensure(struct cs_kube *k, struct cs_metrics *m, const char *path,
+static int ensure(struct cs_kube *k, struct cs_metrics *m, const int *leader, const char *path,
 		  struct json_object *body, char *why, size_t len)
 {
 	struct cs_kube_reply r;
@@ -206,6 +240,10 @@ static int ensure(struct cs_kube *k, struct cs_metrics *m, const char *path,
 		return -1;
 	}
 	cs_kube_reply_free(&r);
+	if (leader && !__atomic_load_n(leader, __ATOMIC_RELAXED)) {
+		snprintf(why, len, "no longer the leader");
+		return -1;
+	}
 	call(k, m, "categories", "PUT", path, body, &r);
 	if (r.status != 200 && r.status != 201) {
 		snprintf(what, sizeof(what), "PUT %s", path);
@@ -217,7 +255,7 @@ static int ensure(struct cs_kube *k, struct cs_metrics *m, const char *path,
 	return 1;
 }
 
-int cs_prism_ensure_categories(struct cs_kube *k, struct cs_metrics *m,
+int cs_prism_ensure_categories(struct cs_kube *k, struct cs_metrics *m, const int *leader,
 			       const struct cs_prism_cfg *p, int *created, char *why, size_t len)
 {
 	char path[512], ekey[200], eval[200];
@@ -228,13 +266,15 @@ int cs_prism_ensure_categories(struct cs_kube *k, struct cs_metrics *m,
 	cs_kube_escape(p->key, ekey, sizeof(ekey));
 	snprintf(path, sizeof(path), "/categories/%s", ekey);
 	body = json_object_new_object();
-	if (!body)
+	if (!body) {
+		snprintf(why, len, "out of memory");
 		return -1;
+	}
 	json_object_object_add(body, "api_version", json_object_new_string("3.1.0"));
 	json_object_object_add(body, "name", json_object_new_string(p->key));
 	json_object_object_add(body, "description",
 			       json_object_new_string("CoucheStor tier of the volume group"));
-	ret = ensure(k, m, path, body, why, len);
+	ret = ensure(k, m, leader, path, body, why, len);
 	json_object_put(body);
 	if (ret < 0)
 		return -1;
@@ -243,13 +283,15 @@ int cs_prism_ensure_categories(struct cs_kube *k, struct cs_metrics *m,
 		cs_kube_escape(p->values[i], eval, sizeof(eval));
 		snprintf(path, sizeof(path), "/categories/%s/%s", ekey, eval);
 		body = json_object_new_object();
-		if (!body)
+		if (!body) {
+			snprintf(why, len, "out of memory");
 			return -1;
+		}
 		json_object_object_add(body, "api_version", json_object_new_string("3.1.0"));
 		json_object_object_add(body, "value", json_object_new_string(p->values[i]));
 		json_object_object_add(body, "description",
 				       json_object_new_string("volumes CoucheStor keeps in this tier"));
-		ret = ensure(k, m, path, body, why, len);
+		ret = ensure(k, m, leader, path, body, why, len);
 		json_object_put(body);
 		if (ret < 0)
 			return -1;
@@ -302,7 +344,7 @@ static void *run(void *arg)
 	struct cs_kube k;
 	char why[256], n[16];
 	double next = 0;
-	int created;
+	int created, refused = 0;
 
 	if (cs_kube_init(&k, &w->cfg.http, &w->stop)) {
 		set_state(w, false, "out of memory");
@@ -320,15 +362,27 @@ static void *run(void *arg)
 		next = mono_s() + w->interval_s;
 		if (cs_prism_check(&k, w->m, &w->cfg, why, sizeof(why))) {
 			set_state(w, false, why);
+			/*
+			 * Refused credentials, tried again every period by every
+			 * replica, would lock a directory account: back off to 15 min.
+			 */
+			if (strstr(why, ": 401,")) {
+				double back = w->interval_s * (1 << (refused < 5 ? refused : 5));
+
+				next = mono_s() + (back < AUTH_BACKOFF_MAX_S ? back : AUTH_BACKOFF_MAX_S);
+				refused++;
+			}
 			continue;
 		}
+		refused = 0;
 		set_state(w, true, "");
 		/* Looked at again now and then: an admin may delete them. */
 		if (w->categories_done && mono_s() >= w->categories_at + RECHECK_CHECKS * w->interval_s)
 			w->categories_done = false;
 		if (!lead || !w->cfg.categories || w->categories_done)
 			continue;
-		if (cs_prism_ensure_categories(&k, w->m, &w->cfg, &created, why, sizeof(why))) {
+		if (cs_prism_ensure_categories(&k, w->m, &w->leader, &w->cfg, &created, why,
+					       sizeof(why))) {
 			cs_log(CS_WARN, "Prism Central categories not in place; trying again",
 			       "key", w->cfg.key, "error", why, NULL);
 			continue;
@@ -348,6 +402,8 @@ static void *run(void *arg)
 
 int cs_prism_worker_start(struct cs_prism_worker *w, struct cs_metrics *m, double interval_s)
 {
+	int e;
+
 	w->m = m;
 	w->interval_s = interval_s;
 	pthread_mutex_init(&w->lock, NULL);
@@ -355,8 +411,12 @@ int cs_prism_worker_start(struct cs_prism_worker *w, struct cs_metrics *m, doubl
 		cs_log(CS_WARN, "Prism Central TLS is NOT verified (nutanix.insecure_skip_verify: "
 		       "true): anyone on the path can read the credentials; give nutanix.ca_file "
 		       "instead", "url", w->cfg.url, NULL);
-	if (pthread_create(&w->thread, NULL, run, w))
-		return -errno;
+	e = pthread_create(&w->thread, NULL, run, w);
+	if (e) {
+		pthread_mutex_destroy(&w->lock);
+		cs_prism_cfg_free(&w->cfg);
+		return -e;
+	}
 	w->started = true;
 	return 0;
 }
@@ -371,8 +431,8 @@ bool cs_prism_worker_healthy(struct cs_prism_worker *w, char *why, size_t len)
 	bool h;
 
 	pthread_mutex_lock(&w->lock);
-	h = w->healthy;
-	snprintf(why, len, "%s", w->checked ? w->why : "not checked yet");
+	h = w->healthy || !w->checked;	/* not "degraded" before the first look */
+	snprintf(why, len, "%s", w->why);
 	pthread_mutex_unlock(&w->lock);
 	return h;
 }

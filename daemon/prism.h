@@ -52,9 +52,10 @@ int cs_prism_check(struct cs_kube *k, struct cs_metrics *m, const struct cs_pris
 /*
  * The category key and each tier's value exist: read first, created
  * (PUT, idempotent) only where missing.  @created counts the PUTs.
- * 0, or -1 with @why.  Calls are counted on @m (or not, if NULL).
+ * 0, or -1 with @why.  Calls are counted on @m (or not, if NULL); no
+ * PUT is sent once *@leader (if given) is 0.
  */
-int cs_prism_ensure_categories(struct cs_kube *k, struct cs_metrics *m,
+int cs_prism_ensure_categories(struct cs_kube *k, struct cs_metrics *m, const int *leader,
 			       const struct cs_prism_cfg *p, int *created, char *why, size_t len);
 
 /* The controller's Prism thread: checks every @interval_s, keeps the categories. */

@@ -71,11 +71,13 @@ int main(void)
 	  !strcmp(p.values[2], "Frozen"),
 	  "one value per tier: category_value, or the tier's name capitalised (%s %s %s)",
 	  p.values[0], p.values[1], p.values[2]);
+	T(!getenv("PRISM_PASSWORD"), "PRISM_PASSWORD is out of the environment once read");
 	cs_prism_cfg_free(&p);
 	T(!p.password[0] && !p.user[0], "freed: the password is scrubbed");
 
 	setenv("PRISM_CENTRAL_URL", "https://pc.internal:9440///", 1);
 	setenv("PRISM_CLUSTER_UUID", "0005-abc", 1);
+	setenv("PRISM_PASSWORD", "pw", 1);
 	r = cs_prism_cfg_load(&p, &c, err, sizeof(err));
 	T(r == 0 && !strcmp(p.url, "https://pc.internal:9440") &&
 	  !strcmp(p.cluster_uuid, "0005-abc"),
@@ -83,6 +85,10 @@ int main(void)
 	  p.cluster_uuid);
 	cs_prism_cfg_free(&p);
 
+	setenv("PRISM_CENTRAL_URL", "https://pc.internal:9440/api/nutanix/v3", 1);
+	setenv("PRISM_PASSWORD", "pw", 1);
+	r = cs_prism_cfg_load(&p, &c, err, sizeof(err));
+	T(r == -1 && strstr(err, "without a path"), "a URL with a path refused (%s)", err);
 	setenv("PRISM_CENTRAL_URL", "http://pc.internal:9440", 1);
 	r = cs_prism_cfg_load(&p, &c, err, sizeof(err));
 	T(r == -1 && strstr(err, "only https://"), "plain http refused (%s)", err);
@@ -98,10 +104,17 @@ int main(void)
 	r = cs_prism_cfg_load(&p, &c, err, sizeof(err));
 	T(r == 1 && strstr(err, "PRISM_CENTRAL_URL"), "no URL anywhere: not configured (%s)", err);
 
-	load(&c, "nutanix:\n  prism_central_url: \"https://pc:9440\"\n  insecure_skip_verify: true\n"
-	     "  ca_file: /etc/ssl/pc.pem\n");
+	load(&c, "nutanix:\n  prism_central_url: \"https://pc:9440\"\n"
+	     "  ca_file: /nonexistent/pc.pem\n");
+	setenv("PRISM_PASSWORD", "pw", 1);
 	r = cs_prism_cfg_load(&p, &c, err, sizeof(err));
-	T(r == 0 && p.http.insecure && !strcmp(p.http.ca_file, "/etc/ssl/pc.pem") &&
+	T(r == -1 && strstr(err, "nutanix.ca_file /nonexistent/pc.pem"),
+	  "an unreadable ca_file refused at start (%s)", err);
+	load(&c, "nutanix:\n  prism_central_url: \"https://pc:9440\"\n  insecure_skip_verify: true\n"
+	     "  ca_file: /dev/null\n");
+	setenv("PRISM_PASSWORD", "pw", 1);
+	r = cs_prism_cfg_load(&p, &c, err, sizeof(err));
+	T(r == 0 && p.http.insecure && !strcmp(p.http.ca_file, "/dev/null") &&
 	  !strcmp(p.key, "CoucheStor"),
 	  "insecure_skip_verify and ca_file reach the client; the key defaults to CoucheStor");
 	cs_prism_cfg_free(&p);

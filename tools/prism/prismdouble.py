@@ -7,7 +7,7 @@ the real one answers it (../shared/reference/external-apis.md, section 1).
 - POST /api/nutanix/v3/clusters/list: the Prism Element cluster(s) and Prism
   Central itself (service_list PRISM_CENTRAL), metadata.total_matches.
 - Categories: GET/PUT /categories/{key}, GET/PUT /categories/{key}/{value}
-  (PUT creates or updates: 200; the body's name/value must match the path,
+  (PUT creates, 201, or updates, 200; the body's name/value must match the path,
   at most 64 characters; a value needs its key: 404), POST
   /categories/{key}/list, DELETE of a value, and of a key only once its
   values are gone (409).  Errors are the *_status shape with message_list.
@@ -33,7 +33,7 @@ V3 = "/api/nutanix/v3"
 class State:
     def __init__(self, args):
         self.lock = threading.Lock()
-        self.user, self.password = args.user, args.password
+        self.users = {u: args.password for u in args.user}
         self.cluster = args.cluster_uuid
         self.reset()
 
@@ -88,7 +88,7 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:
             return None
         st = self.server.state
-        return u if (u, p) == (st.user, st.password) else None
+        return u if st.users.get(u) == p else None
 
     def handle_one(self, method):
         st = self.server.state
@@ -179,14 +179,16 @@ class Handler(BaseHTTPRequestHandler):
             if len(want) > 64 or len(body.get("description") or "") > 1000:
                 return error(422, "INVALID_REQUEST", "too long")
             if value is None:
+                code = 200 if key in st.categories else 201
                 st.categories.setdefault(key, {"values": {}})["description"] = \
                     body.get("description", "")
-                return 200, {"name": key, "description": body.get("description", ""),
+                return code, {"name": key, "description": body.get("description", ""),
                              "system_defined": False, "api_version": "3.1"}
             if c is None:
                 return error(404, "ENTITY_NOT_FOUND", "Category %s not found" % key)
+            code = 200 if value in c["values"] else 201
             c["values"][value] = body.get("description", "")
-            return 200, {"name": key, "value": value, "description": c["values"][value],
+            return code, {"name": key, "value": value, "description": c["values"][value],
                          "system_defined": False, "api_version": "3.1"}
         if method == "DELETE":
             if c is None or (value is not None and value not in c["values"]):
@@ -239,11 +241,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
-    ap.add_argument("--user", default="admin")
+    ap.add_argument("--user", action="append", default=[],
+                    help="a user (repeatable; default admin), all with --password")
     ap.add_argument("--password", required=True)
     ap.add_argument("--cluster-uuid", default="0005a1b2-c3d4-e5f6-0000-000000000001")
     ap.add_argument("--ready-file", required=True)
     args = ap.parse_args()
+    args.user = args.user or ["admin"]
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     srv.state = State(args)
