@@ -221,82 +221,76 @@ int cs_prism_check(struct cs_kube *k, struct cs_metrics *m, const struct cs_pris
 	return 0;
 }
 
-/* GET @path; if 404, PUT @body there.  1 if it was created, 0 if it was there, -1. */
+/*
+ * GET @path; if 404, PUT there the v3 body of a category key (@field
+ * "name") or value (@field "value").  1 if it was created, 0 if it was
+ * there, -1.
+ */
 static int ensure(struct cs_kube *k, struct cs_metrics *m, const int *leader, const char *path,
-		  struct json_object *body, char *why, size_t len)
+		  const char *field, const char *name, const char *desc, char *why, size_t len)
 {
+	struct json_object *body;
 	struct cs_kube_reply r;
-	char what[400];
+	char what[600];
+	int ret = 1;
 
 	call(k, m, "categories", "GET", path, NULL, &r);
-	if (r.status == 200) {
-		cs_kube_reply_free(&r);
-		return 0;
-	}
 	if (r.status != 404) {
-		snprintf(what, sizeof(what), "GET %s", path);
-		failed(&r, what, why, len);
+		if (r.status != 200) {
+			snprintf(what, sizeof(what), "GET %s", path);
+			failed(&r, what, why, len);
+			ret = -1;
+		} else {
+			ret = 0;	/* there already */
+		}
 		cs_kube_reply_free(&r);
-		return -1;
+		return ret;
 	}
 	cs_kube_reply_free(&r);
 	if (leader && !__atomic_load_n(leader, __ATOMIC_RELAXED)) {
 		snprintf(why, len, "no longer the leader");
 		return -1;
 	}
-	call(k, m, "categories", "PUT", path, body, &r);
-	if (r.status != 200 && r.status != 201) {
-		snprintf(what, sizeof(what), "PUT %s", path);
-		failed(&r, what, why, len);
-		cs_kube_reply_free(&r);
-		return -1;
-	}
-	cs_kube_reply_free(&r);
-	return 1;
-}
-
-int cs_prism_ensure_categories(struct cs_kube *k, struct cs_metrics *m, const int *leader,
-			       const struct cs_prism_cfg *p, int *created, char *why, size_t len)
-{
-	char path[512], ekey[200], eval[200];
-	struct json_object *body;
-	int i, ret;
-
-	*created = 0;
-	cs_kube_escape(p->key, ekey, sizeof(ekey));
-	snprintf(path, sizeof(path), "/categories/%s", ekey);
 	body = json_object_new_object();
 	if (!body) {
 		snprintf(why, len, "out of memory");
 		return -1;
 	}
 	json_object_object_add(body, "api_version", json_object_new_string("3.1.0"));
-	json_object_object_add(body, "name", json_object_new_string(p->key));
-	json_object_object_add(body, "description",
-			       json_object_new_string("CoucheStor tier of the volume group"));
-	ret = ensure(k, m, leader, path, body, why, len);
+	json_object_object_add(body, field, json_object_new_string(name));
+	json_object_object_add(body, "description", json_object_new_string(desc));
+	call(k, m, "categories", "PUT", path, body, &r);
 	json_object_put(body);
+	if (r.status != 200 && r.status != 201) {
+		snprintf(what, sizeof(what), "PUT %s", path);
+		failed(&r, what, why, len);
+		ret = -1;
+	}
+	cs_kube_reply_free(&r);
+	return ret;
+}
+
+int cs_prism_ensure_categories(struct cs_kube *k, struct cs_metrics *m, const int *leader,
+			       const struct cs_prism_cfg *p, int *created, char *why, size_t len)
+{
+	char path[512], ekey[200], eval[200];
+	int i, ret;
+
+	*created = 0;
+	cs_kube_escape(p->key, ekey, sizeof(ekey));
+	snprintf(path, sizeof(path), "/categories/%s", ekey);
+	ret = ensure(k, m, leader, path, "name", p->key, "CoucheStor tier of the volume group",
+		     why, len);
+	for (i = 0; ret >= 0 && i < p->nr_values; i++) {
+		*created += ret;
+		cs_kube_escape(p->values[i], eval, sizeof(eval));
+		snprintf(path, sizeof(path), "/categories/%s/%s", ekey, eval);
+		ret = ensure(k, m, leader, path, "value", p->values[i],
+			     "volumes CoucheStor keeps in this tier", why, len);
+	}
 	if (ret < 0)
 		return -1;
 	*created += ret;
-	for (i = 0; i < p->nr_values; i++) {
-		cs_kube_escape(p->values[i], eval, sizeof(eval));
-		snprintf(path, sizeof(path), "/categories/%s/%s", ekey, eval);
-		body = json_object_new_object();
-		if (!body) {
-			snprintf(why, len, "out of memory");
-			return -1;
-		}
-		json_object_object_add(body, "api_version", json_object_new_string("3.1.0"));
-		json_object_object_add(body, "value", json_object_new_string(p->values[i]));
-		json_object_object_add(body, "description",
-				       json_object_new_string("volumes CoucheStor keeps in this tier"));
-		ret = ensure(k, m, leader, path, body, why, len);
-		json_object_put(body);
-		if (ret < 0)
-			return -1;
-		*created += ret;
-	}
 	return 0;
 }
 
