@@ -62,7 +62,7 @@ cp -r "$top/selftests" "$stage/selftests"
 install -D -m 755 "$top/deploy/image/module-loader.sh" "$stage/loader/module-loader.sh"
 "$top/deploy/image/stage-module-src.sh" "$stage/loader/src"
 # ... and a 0.2.0 of the same sources built here, the newer module an image
-# ships prebuilt (98 swaps it in for the 0.1.0 the loader builds there).
+# ships prebuilt (module-loader.sh swaps it in for the 0.1.0 the loader builds there).
 if [ -z "$DEBUG_KERNEL" ]; then
 	v2=$(mktemp -d)
 	cp -r "$stage/loader/src/." "$v2/"

@@ -7,8 +7,8 @@
 # version that a volume uses is kept, and replaced once unused (the new one
 # found first: a replacement that cannot be had leaves the old one loaded); unloaded unused, loaded again from its cache; a prebuilt
 # module used without headers; clear failures without headers and when
-# the kernel demands signed modules.  Last in the boot: it leaves module
-# signatures enforced.
+# the kernel demands signed modules.  A boot of its own (tools/vm/run-tests.sh
+# boot 4): it unloads dm-couche and leaves module signatures enforced.
 . ./lib.sh
 R=/host
 KVER=$(uname -r)
