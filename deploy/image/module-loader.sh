@@ -33,7 +33,6 @@ SIGNED=
 CC=gcc
 FROM=
 CACHED=
-out=
 PROG=couchestor-module-loader
 
 say() { echo "$PROG: $*"; }
@@ -207,11 +206,11 @@ sign() {
 	[ -n "$tool" ] && [ -x "$tool" ] || die 4 "cannot sign: no scripts/sign-file in the headers for $KVER and no kmodsign"
 	hash=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\{0,1\}\([a-z0-9]*\)"\{0,1\}$/\1/p' \
 		"/lib/modules/$KVER/build/include/config/auto.conf" 2>/dev/null)
-	signed=$(mktemp -d)/dm-couche.ko
 	if [ -n "$DRY" ]; then
 		say "would sign $KO with $cert (${hash:-sha256})"
 		return 0
 	fi
+	signed=$(mktemp -d)/dm-couche.ko
 	cp "$KO" "$signed" && "$tool" "${hash:-sha256}" "$key" "$cert" "$signed" ||
 		die 4 "signing $KO with $cert failed"
 	say "signed with $cert"

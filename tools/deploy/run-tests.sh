@@ -8,8 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 d=$top/tools/deploy
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-T=0 FAILED=0
-ok() { T=$((T + 1)); if [ "$1" = 0 ]; then echo "ok $T - $2"; else echo "not ok $T - $2"; FAILED=$((FAILED + 1)); fi; }
+. "$top/selftests/lib.sh"	# ok, is, done_testing (TAP, as every test here)
 # tap FILE: a sub-check's TAP lines, renumbered into ours.
 tap() {
 	while IFS= read -r l; do
@@ -20,14 +19,13 @@ tap() {
 		esac
 	done < "$1"
 }
-echo "TAP version 13"
 
 # The checkers' packages, pinned by package-lock.json, from the npm registry.
 if [ ! -d "$d/node_modules" ] || ! cmp -s "$d/package-lock.json" "$d/node_modules/.package-lock.json.src"; then
 	(cd "$d" && npm ci --no-audit --no-fund --loglevel=error > "$out/npm.log" 2>&1) &&
 		cp "$d/package-lock.json" "$d/node_modules/.package-lock.json.src"
 	ok $? "npm ci: the schema checkers (kubernetes-models, prometheus-operator, ajv, yaml)"
-	[ "$FAILED" = 0 ] || { sed 's/^/# /' "$out/npm.log"; echo "1..$T"; exit 1; }
+	[ "$FAILED" = 0 ] || { sed 's/^/# /' "$out/npm.log"; done_testing; }
 fi
 
 cd "$top" || exit 1
@@ -96,8 +94,7 @@ storageClasses: {enabled: false}
 YAML
 render -f "$out/over.yaml" > "$out/chart-over.yaml"
 ok $? "renders with a values file"
-is_n() { [ "$1" = "$2" ]; ok $? "$3 (got $1)"; }
-is_n "$(grep -c 'image: registry.example.com/couchestor:9.9.9' "$out/chart-over.yaml")" 3 \
+is "$(grep -c 'image: registry.example.com/couchestor:9.9.9' "$out/chart-over.yaml")" 3 \
 	"values image: the controller, the agent and its module loader use it"
 grep -A1 'nodeSelector:' "$out/chart-over.yaml" | grep -q 'couchestor.io/storage: "true"'
 ok $? "values agent.nodeSelector: on the DaemonSet"
@@ -107,5 +104,4 @@ grep -A2 'config.yaml: |' "$out/chart-over.yaml" | grep -q '^    cloud_provider:
 ok $? "values config: the ConfigMap's config.yaml"
 ! grep -q 'kind: StorageClass' "$out/chart-over.yaml"
 ok $? "values storageClasses.enabled=false: none rendered"
-echo "1..$T"
-[ "$FAILED" = 0 ]
+done_testing

@@ -6,20 +6,16 @@
 # Containers run with buildah's chroot isolation: this machine's OCI
 # runtime cannot set rlimits or cgroups.
 top=$(cd "$(dirname "$0")/../.." && pwd)
-{
-	T=0 FAILED=0
-	ok() { T=$((T + 1)); if [ "$1" = 0 ]; then echo "ok $T - $2"; else echo "not ok $T - $2"; FAILED=$((FAILED + 1)); fi; }
-}
+. "$top/selftests/lib.sh"	# ok, is, done_testing (TAP, as every test here)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 img=localhost/couchestor:$ver
 kver=$("$top/tools/kernel-version")
 out=$(mktemp -d)
 trap 'buildah rm "$ctr" > /dev/null 2>&1; rm -rf "$out"' EXIT
-echo "TAP version 13"
 
 "$top/tools/image/build.sh" > "$out/build.log" 2>&1
 ok $? "the image builds from a debootstrap base"
-[ "$FAILED" = 0 ] || { tail -n 30 "$out/build.log" | sed 's/^/# /'; echo "1..$T"; exit 1; }
+[ "$FAILED" = 0 ] || { tail -n 30 "$out/build.log" | sed 's/^/# /'; done_testing; }
 ctr=$(buildah from "$img")
 inside() { buildah run --isolation chroot "$@"; }
 
@@ -67,5 +63,4 @@ ko=$out/modules/$kver/$ver/dm-couche.ko
 	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$kver" ]
 ok $? "the module is $ver, built for $kver, in the node's cache directory"
 [ "$FAILED" = 0 ] || sed 's/^/# /' "$out"/b "$out"/dry "$out"/status "$out"/cc 2>/dev/null | tail -n 30
-echo "1..$T"
-[ "$FAILED" = 0 ]
+done_testing
